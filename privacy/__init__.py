@@ -1,0 +1,1 @@
+"""Privacy layer: masking, pseudonymous ids, consent, sealed release, DP, provenance."""
