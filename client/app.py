@@ -1,0 +1,215 @@
+"""The fedsift ClientApp: one handler per message of the round.
+
+``build_client_app(pool_loader, gate_factory)`` returns a Flower ``ClientApp``; the same
+object runs in the in-process backend, on Flower's Ray simulation engine and under a
+SuperNode. Handlers decode and validate the incoming message, act on the device's
+pool and label store, and reply with a typed message. A malformed message raises,
+which Flower turns into an error reply; the device's state is left untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import zlib
+from collections import OrderedDict
+from collections.abc import Callable
+
+import numpy as np
+from flwr.app import Context, Message
+from flwr.clientapp import ClientApp
+
+from fedsift.edge_runtime import OnnxScorer, build_summary, get_strategy
+from fedsift.protocols import (
+    EvaluateReply,
+    LabelRequest,
+    Labels,
+    LabelsAck,
+    Query,
+    Release,
+    TrainConfig,
+    TrainReply,
+    arrayrecord_to_weights,
+)
+
+from . import trainer
+from .errors import NoLabelsError
+from .labels import load_labels, store_labels
+from .pool import LocalPool, NpzPoolLoader, PoolLoader, device_id_of
+from .release import SCOPE_LABELING, SCOPE_TRAINING, Refusal, ReleaseGate, UnprotectedGate
+
+logger = logging.getLogger(__name__)
+
+GateFactory = Callable[[Context, str], ReleaseGate]
+
+# ONNX sessions are expensive to build and read-only: keep a few per process, keyed
+# by the artifact's hash (shared safely by virtual nodes in one simulation actor).
+_SCORERS: OrderedDict[str, OnnxScorer] = OrderedDict()
+_MAX_SCORERS = 4
+
+
+def cached_scorer(model: bytes) -> OnnxScorer:
+    """An ONNX Runtime session for ``model``, reused across messages."""
+    key = hashlib.sha256(model).hexdigest()
+    if key in _SCORERS:
+        _SCORERS.move_to_end(key)
+        return _SCORERS[key]
+    scorer = OnnxScorer(model)
+    _SCORERS[key] = scorer
+    while len(_SCORERS) > _MAX_SCORERS:
+        _SCORERS.popitem(last=False)
+    return scorer
+
+
+def _stable_seed(*parts: object) -> int:
+    return zlib.crc32("|".join(str(p) for p in parts).encode())
+
+
+def _default_gate(context: Context, device_id: str) -> ReleaseGate:
+    return UnprotectedGate()
+
+
+class DeviceAgent:
+    """Handlers of one device, bound to its pool loader and release gate factory."""
+
+    def __init__(self, pool_loader: PoolLoader, gate_factory: GateFactory = _default_gate) -> None:
+        self.pool_loader = pool_loader
+        self.gate_factory = gate_factory
+
+    def _open(self, context: Context) -> tuple[str, LocalPool, ReleaseGate]:
+        device_id = device_id_of(context)
+        return device_id, self.pool_loader(context), self.gate_factory(context, device_id)
+
+    # ---------------------------------------------------------------- query
+    def query(self, msg: Message, context: Context) -> Message:
+        """Score the unlabeled pool and reply with a :class:`Summary`."""
+        q = Query.from_recorddict(msg.content)
+        device_id, pool, gate = self._open(context)
+        labeled = load_labels(context)
+        unlabeled = np.array([i for i, sid in enumerate(pool.ids) if sid not in labeled], dtype=np.int64)
+        local_ids = [pool.ids[i] for i in unlabeled]
+        ok = gate.consented(local_ids, SCOPE_LABELING) if len(local_ids) else np.zeros(0, bool)
+        eligible = unlabeled[ok]
+        out = cached_scorer(q.model_onnx).score(pool.x[eligible])
+        rng = np.random.default_rng(_stable_seed(q.sketch_seed, q.round, device_id))
+        scores = np.asarray(get_strategy(q.strategy).score(out.probs, out.embedding, rng), dtype=np.float64)
+        eligible_ids = [pool.ids[i] for i in eligible]
+        outgoing = gate.outgoing_ids(eligible_ids)
+        metadata = gate.masked_metadata([pool.metadata[i] for i in eligible]) if pool.metadata else None
+        n_random = min(q.random_k, len(eligible))
+        random_ids = [outgoing[i] for i in rng.choice(len(eligible), n_random, replace=False)] if n_random else []
+        summary = build_summary(q, device_id, outgoing, scores, out.probs, out.embedding,
+                                labeled_count=len(labeled), consented_count=len(eligible), metadata=metadata,
+                                random_ids=random_ids, pool_size=len(unlabeled))
+        return Message(summary.to_recorddict(), reply_to=msg)
+
+    # ------------------------------------------------------- label request
+    def label_request(self, msg: Message, context: Context) -> Message:
+        """Release the requested samples through the gate, or refuse each with a reason."""
+        req = LabelRequest.from_recorddict(msg.content)
+        device_id, pool, gate = self._open(context)
+        labeled = load_labels(context)
+        index = {out: i for i, out in enumerate(gate.outgoing_ids(pool.ids))}
+        released_ids, payloads, refused, reasons = [], [], [], []
+        content_type = "npy"
+        for cid in req.candidate_ids:
+            i = index.get(cid)
+            if i is None:
+                outcome: object = Refusal(cid, "unknown-id")
+            elif pool.ids[i] in labeled:
+                outcome = Refusal(cid, "already-labeled")
+            else:
+                meta = pool.metadata[i] if pool.metadata else {}
+                outcome = gate.release(req.round, device_id, pool.ids[i], cid, pool.x[i], meta)
+            if isinstance(outcome, Refusal):
+                refused.append(cid)
+                reasons.append(outcome.reason)
+            else:
+                released_ids.append(outcome.candidate_id)
+                payloads.append(outcome.payload)
+                content_type = outcome.content_type
+        if refused:
+            logger.info("device %s refused %d of %d requested items", device_id, len(refused), len(req.candidate_ids))
+        reply = Release(round=req.round, device_id=device_id, released_ids=released_ids, payloads=payloads,
+                        content_type=content_type, refused_ids=refused, refusal_reasons=reasons)
+        return Message(reply.to_recorddict(), reply_to=msg)
+
+    # -------------------------------------------------------------- labels
+    def labels(self, msg: Message, context: Context) -> Message:
+        """Store delivered labels; unknown ids are reported back, not stored."""
+        lab = Labels.from_recorddict(msg.content)
+        device_id, pool, gate = self._open(context)
+        index = dict(zip(gate.outgoing_ids(pool.ids), pool.ids))
+        new, unknown = {}, []
+        for cid, y in zip(lab.candidate_ids, lab.labels):
+            if cid in index:
+                new[index[cid]] = y
+            else:
+                unknown.append(cid)
+        store_labels(context, new)
+        ack = LabelsAck(round=lab.round, device_id=device_id, stored=len(new), unknown_ids=unknown)
+        return Message(ack.to_recorddict(), reply_to=msg)
+
+    # --------------------------------------------------------------- train
+    def _labeled_data(self, context: Context, pool: LocalPool, gate: ReleaseGate, scope: str):  # type: ignore[no-untyped-def]
+        labels = load_labels(context)
+        rows = [i for i, sid in enumerate(pool.ids) if sid in labels]
+        if rows:
+            ok = gate.consented([pool.ids[i] for i in rows], scope)
+            rows = [r for r, keep in zip(rows, ok) if keep]
+        y = np.array([labels[pool.ids[i]] for i in rows], dtype=np.int64)
+        return pool.x[rows], y
+
+    def train(self, msg: Message, context: Context) -> Message:
+        """Train the global weights on the local labeled items (FedAvg reply format)."""
+        cfg = TrainConfig.from_recorddict(msg.content)
+        layers = arrayrecord_to_weights(msg.content["arrays"])
+        device_id, pool, gate = self._open(context)
+        x, y = self._labeled_data(context, pool, gate, SCOPE_TRAINING)
+        if y.size == 0:
+            raise NoLabelsError(f"device {device_id} holds no labels to train on")
+        result = trainer.train(layers, x, y, epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr,
+                               weight_decay=cfg.weight_decay, min_steps=cfg.min_steps,
+                               seed=_stable_seed(cfg.seed, cfg.round, device_id))
+        reply = TrainReply(device_id=device_id, layers=result.layers, num_examples=int(y.size), train_loss=result.loss)
+        return Message(reply.to_recorddict(), reply_to=msg)
+
+    # ------------------------------------------------------------ evaluate
+    def evaluate(self, msg: Message, context: Context) -> Message:
+        """Accuracy of the global weights on the local labeled items."""
+        TrainConfig.from_recorddict(msg.content)
+        layers = arrayrecord_to_weights(msg.content["arrays"])
+        device_id, pool, gate = self._open(context)
+        x, y = self._labeled_data(context, pool, gate, SCOPE_TRAINING)
+        acc, loss = trainer.evaluate(layers, x, y)
+        reply = EvaluateReply(device_id=device_id, num_examples=int(y.size), accuracy=acc, loss=loss)
+        return Message(reply.to_recorddict(), reply_to=msg)
+
+
+def build_client_app(pool_loader: PoolLoader, gate_factory: GateFactory = _default_gate) -> ClientApp:
+    """A Flower ClientApp serving fedsift's message types for one kind of device.
+
+    Parameters
+    ----------
+    pool_loader : callable
+        ``(context) -> LocalPool``: where this device's unlabeled data comes from.
+    gate_factory : callable
+        ``(context, device_id) -> ReleaseGate``: the privacy layer for this device.
+
+    Returns
+    -------
+    flwr.clientapp.ClientApp
+    """
+    agent = DeviceAgent(pool_loader, gate_factory)
+    app = ClientApp()
+    app.query()(agent.query)
+    app.query("label_request")(agent.label_request)
+    app.query("labels")(agent.labels)
+    app.train()(agent.train)
+    app.evaluate()(agent.evaluate)
+    return app
+
+
+# Deployment entry point (pyproject [tool.flwr.app.components]): the pool comes from
+# the SuperNode's ``--node-config data-path=...``.
+app = build_client_app(NpzPoolLoader())

@@ -1,0 +1,127 @@
+"""The ``fedsift`` command line. The only place in fedsift that prints."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from fedsift.offline import apply_offline_environment
+
+apply_offline_environment()
+
+app = typer.Typer(help="fedsift: federated, edge-aware active learning on Flower.", no_args_is_help=True,
+                  add_completion=False)
+console = Console()
+
+
+def _setup_logging(verbose: bool) -> None:
+    import flwr  # noqa: F401  (importing flwr resets its logger: set levels afterwards)
+
+    level = logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(message)s", handlers=[RichHandler(console=console, show_path=False)],
+                        force=True)
+    logging.getLogger("flwr").setLevel(logging.INFO if verbose else logging.ERROR)
+    for handler in logging.getLogger("flwr").handlers:
+        handler.setLevel(logging.INFO if verbose else logging.ERROR)
+    logging.getLogger("flwr").propagate = False
+
+
+def _run_with_progress(sim, label: str):  # type: ignore[no-untyped-def]
+    from fedsift.simulations import run_simulation
+
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("labels {task.fields[labels]:>5}  acc {task.fields[acc]}"), TimeElapsedColumn(),
+                  console=console, transient=False) as progress:
+        task = progress.add_task(label, total=sim.campaign.rounds, labels=0, acc="  -  ")
+
+        def on_round(r) -> None:  # type: ignore[no-untyped-def]
+            progress.update(task, completed=r.round, labels=r.labels, acc=f"{r.accuracy:.3f}")
+
+        return run_simulation(sim, on_round=on_round)
+
+
+def _curve_table(title: str, results: dict[str, list[dict]]) -> Table:
+    table = Table(title=title)
+    table.add_column("round", justify="right")
+    table.add_column("labels", justify="right")
+    names = list(results)
+    for name in names:
+        table.add_column(f"acc ({name})", justify="right")
+    rows = max(len(r) for r in results.values())
+    for i in range(rows):
+        first = results[names[0]][i]
+        best = max(results[n][i]["accuracy"] for n in names)
+        cells = []
+        for n in names:
+            acc = results[n][i]["accuracy"]
+            cells.append(f"[bold green]{acc:.3f}[/]" if acc == best and len(names) > 1 else f"{acc:.3f}")
+        table.add_row(str(first["round"]), str(first["labels"]), *cells)
+    return table
+
+
+@app.command()
+def simulate(
+    dataset: str = typer.Option("digits", help="digits or mnist1d"),
+    clients: int = typer.Option(10, help="simulated devices"),
+    alpha: float = typer.Option(0.5, help="Dirichlet concentration of the label skew"),
+    rounds: Optional[int] = typer.Option(None, help="active-learning rounds [default: 10]"),
+    budget: Optional[int] = typer.Option(None, help="labels per round [default: 20]"),
+    strategy: Optional[str] = typer.Option(None, help="acquisition strategy [default: margin]"),
+    allocation: Optional[str] = typer.Option(None, help="allocation policy [default: proportional]"),
+    seed: Optional[int] = typer.Option(None, help="seed [default: 0]"),
+    backend: str = typer.Option("inprocess", help="inprocess (fast, deterministic) or ray (Flower's engine)"),
+    noise: float = typer.Option(0.0, help="simulated annotator label noise"),
+    config: Optional[Path] = typer.Option(None, help="TOML file with settings (options override it)"),
+    out: Path = typer.Option(Path("runs/latest"), help="folder for results.json and learning_curve.png"),
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+) -> None:
+    """Run one simulated campaign and write its learning curve."""
+    from fedsift.config import load_simulation_config
+
+    _setup_logging(verbose)
+    sim = load_simulation_config(
+        config, {"dataset": dataset, "clients": clients, "alpha": alpha, "backend": backend, "oracle_noise": noise},
+        {"rounds": rounds, "budget": budget, "strategy": strategy, "allocation": allocation, "seed": seed})
+    result = _run_with_progress(sim, f"{sim.campaign.strategy} on {sim.dataset}")
+    result.write(out)
+    console.print(_curve_table(f"{sim.dataset}, {sim.clients} clients, alpha={sim.alpha}, backend={sim.backend}",
+                               {sim.campaign.strategy: result.rows()}))
+    console.print(f"wrote {out / 'results.json'} and {out / 'learning_curve.png'} in {result.wall_seconds:.1f} s")
+
+
+@app.command()
+def demo(
+    out: Path = typer.Option(Path("runs/demo"), help="folder for the runs and the comparison plot"),
+    strategies: str = typer.Option("margin,entropy", help="strategies compared with random"),
+    seed: int = typer.Option(0),
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+) -> None:
+    """Digits, 10 devices, alpha 0.5, 10 rounds x 20 labels: strategies vs random, side by side."""
+    from fedsift.config import load_simulation_config
+    from fedsift.simulations.report import plot_curves
+
+    _setup_logging(verbose)
+    curves: dict[str, list[dict]] = {}
+    for name in [*strategies.split(","), "random"]:
+        sim = load_simulation_config(None, {}, {"strategy": name, "seed": seed})
+        result = _run_with_progress(sim, f"{name:>8}")
+        result.write(out / name)
+        curves[name] = result.rows()
+    console.print(_curve_table("digits, 10 clients, alpha=0.5: test accuracy at equal labels", curves))
+    plot_curves(out / "learning_curves.png", curves, "digits, 10 clients, alpha=0.5")
+    console.print(f"per-run results under {out}/<strategy>/results.json; plot {out / 'learning_curves.png'}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

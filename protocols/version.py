@@ -1,0 +1,3 @@
+"""Protocol version. Bump on any incompatible change of a message's fields."""
+
+PROTOCOL_VERSION = 1

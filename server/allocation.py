@@ -1,0 +1,196 @@
+"""Spend a round's labeling budget across devices.
+
+An allocation policy turns the devices' summaries into the list of candidates to
+request. Policies are small classes registered by name (``allocation = "proportional"``
+in the config). Every pick carries its score and the reason it was made, so the
+selection decision can be explained in the provenance log.
+
+The random slice is drawn first and apart from the policy: ``random_fraction`` of the
+budget, uniformly over the union of all devices' unlabeled pools. It is the unbiased
+validation sample later rounds measure gains on.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+
+from fedsift.protocols import Summary
+
+from .errors import UnknownPolicyError
+
+
+@dataclass(frozen=True)
+class Pick:
+    """One candidate chosen for labeling."""
+
+    device_id: str
+    candidate_id: str
+    score: float
+    reason: str
+
+
+@dataclass
+class Allocation:
+    """The round's picks, in the order they were chosen."""
+
+    policy: str
+    budget: int
+    picks: list[Pick] = field(default_factory=list)
+
+    def by_device(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for p in self.picks:
+            out.setdefault(p.device_id, []).append(p.candidate_id)
+        return out
+
+    @property
+    def random_slice(self) -> set[tuple[str, str]]:
+        return {(p.device_id, p.candidate_id) for p in self.picks if p.reason == "random-slice"}
+
+
+_POLICIES: dict[str, type[AllocationPolicy]] = {}
+
+
+class AllocationPolicy(ABC):
+    """Choose ``n`` candidates from the summaries, skipping ``taken`` ones."""
+
+    name: ClassVar[str]
+    version: ClassVar[str] = "1"
+
+    @abstractmethod
+    def allocate(self, summaries: Sequence[Summary], n: int, taken: set[tuple[str, str]],
+                 rng: np.random.Generator) -> list[Pick]:
+        """Return at most ``n`` picks."""
+
+
+def register_policy(cls: type[AllocationPolicy]) -> type[AllocationPolicy]:
+    """Class decorator adding a policy to the registry under ``cls.name``."""
+    _POLICIES[cls.name] = cls
+    return cls
+
+
+def get_policy(name: str) -> AllocationPolicy:
+    """Instantiate the policy registered under ``name``."""
+    try:
+        return _POLICIES[name]()
+    except KeyError:
+        raise UnknownPolicyError(name, list(_POLICIES)) from None
+
+
+def available_policies() -> list[str]:
+    return sorted(_POLICIES)
+
+
+def _candidates(s: Summary, taken: set[tuple[str, str]]) -> list[tuple[str, float]]:
+    return [(cid, float(sc)) for cid, sc in zip(s.candidate_ids, s.scores) if (s.device_id, cid) not in taken]
+
+
+@register_policy
+class GlobalTopK(AllocationPolicy):
+    """The ``n`` highest-scored candidates over all devices (scores must be comparable)."""
+
+    name = "global_topk"
+
+    def allocate(self, summaries: Sequence[Summary], n: int, taken: set[tuple[str, str]],
+                 rng: np.random.Generator) -> list[Pick]:
+        pool = [(sc, s.device_id, cid) for s in summaries for cid, sc in _candidates(s, taken)]
+        pool.sort(key=lambda t: (-t[0], t[1], t[2]))
+        return [Pick(d, c, sc, "global-top-k") for sc, d, c in pool[:n]]
+
+
+def largest_remainder(weights: np.ndarray, n: int, caps: np.ndarray) -> np.ndarray:
+    """Integer quotas summing to ``min(n, caps.sum())``, proportional to ``weights``, within caps."""
+    quotas = np.zeros(len(weights), dtype=np.int64)
+    remaining = min(n, int(caps.sum()))
+    active = caps > 0
+    while remaining > 0 and active.any():
+        w = np.where(active, weights, 0.0)
+        w = w / w.sum() if w.sum() > 0 else active / active.sum()
+        share = w * remaining
+        add = np.floor(share).astype(np.int64)
+        rest = remaining - int(add.sum())
+        if rest > 0:
+            order = np.lexsort((np.arange(len(w)), -(share - add)))
+            order = [i for i in order if active[i]]
+            for i in order[:rest]:
+                add[i] += 1
+        add = np.minimum(add, caps - quotas)
+        quotas += add
+        remaining -= int(add.sum())
+        active = quotas < caps
+        if add.sum() == 0:
+            break
+    return quotas
+
+
+@register_policy
+class ProportionalToPool(AllocationPolicy):
+    """Each device gets a share ∝ its unlabeled pool size, spent on its own top candidates."""
+
+    name = "proportional"
+
+    def allocate(self, summaries: Sequence[Summary], n: int, taken: set[tuple[str, str]],
+                 rng: np.random.Generator) -> list[Pick]:
+        cands = [_candidates(s, taken) for s in summaries]
+        weights = np.array([s.pool_size for s in summaries], dtype=float)
+        caps = np.array([len(c) for c in cands], dtype=np.int64)
+        quotas = largest_remainder(weights, n, caps)
+        picks = []
+        for s, c, q in zip(summaries, cands, quotas):
+            picks += [Pick(s.device_id, cid, sc, "pool-share-top") for cid, sc in c[:q]]
+        return picks
+
+
+def draw_random_slice(summaries: Sequence[Summary], n: int, rng: np.random.Generator) -> list[Pick]:
+    """``n`` items uniformly over the union of pools, from each device's random offers.
+
+    A device is drawn with probability ∝ its pool size, then gives its next offered
+    random id; exhausted devices drop out.
+    """
+    offers = {s.device_id: list(s.random_ids) for s in summaries}
+    sizes = {s.device_id: s.pool_size for s in summaries}
+    devices = sorted(offers)
+    picks: list[Pick] = []
+    while len(picks) < n:
+        live = [d for d in devices if offers[d] and sizes[d] > 0]
+        if not live:
+            break
+        w = np.array([sizes[d] for d in live], dtype=float)
+        d = live[int(rng.choice(len(live), p=w / w.sum()))]
+        picks.append(Pick(d, offers[d].pop(0), 0.0, "random-slice"))
+        sizes[d] -= 1
+    return picks
+
+
+def plan_allocation(summaries: Sequence[Summary], budget: int, policy: str, random_fraction: float,
+                    rng: np.random.Generator) -> Allocation:
+    """The round's allocation: the random slice, then the policy's picks for the rest.
+
+    Parameters
+    ----------
+    summaries : sequence of Summary
+        Valid summaries of this round, sorted by device id.
+    budget : int
+        Labels to request.
+    policy : str
+        Registered allocation policy.
+    random_fraction : float
+        Share of ``budget`` for the random slice.
+    rng : numpy.random.Generator
+        Seeded per round.
+
+    Returns
+    -------
+    Allocation
+    """
+    n_random = int(round(budget * random_fraction))
+    alloc = Allocation(policy=policy, budget=budget)
+    alloc.picks += draw_random_slice(summaries, n_random, rng)
+    taken = {(p.device_id, p.candidate_id) for p in alloc.picks}
+    alloc.picks += get_policy(policy).allocate(summaries, budget - len(alloc.picks), taken, rng)
+    return alloc

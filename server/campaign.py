@@ -1,0 +1,311 @@
+"""One active-learning campaign, round by round, over a Flower Grid.
+
+:meth:`Campaign.run` reads top to bottom like Flower's ``Strategy.start``: each phase
+of the round is one method (query, plan, request, label, deliver, train, publish,
+evaluate). A device whose reply is an error or fails validation is logged with the
+field that was wrong and left out of that phase; the round goes on with the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from flwr.app import ConfigRecord, Message, RecordDict
+from flwr.common.serde import recorddict_to_proto
+from flwr.serverapp import Grid
+from flwr.serverapp.strategy import FedAvg
+
+from fedsift.protocols import (
+    LABEL_REQUEST,
+    LABELS,
+    QUERY,
+    LabelRequest,
+    Labels,
+    LabelsAck,
+    ProtocolError,
+    Query,
+    Release,
+    Summary,
+    TrainConfig,
+    TrainReply,
+    arrayrecord_to_weights,
+    weights_to_arrayrecord,
+)
+
+from .allocation import Allocation, plan_allocation
+from .config import CampaignConfig
+from .errors import NoNodesError
+from .evaluation import TestSetEvaluator
+from .labeling import LabeledSample, Labeler, ReleasedSample
+from .model import init_weights
+from .registry import ModelRegistry, ModelVersion
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class RoundResult:
+    """What one round did and measured."""
+
+    round: int
+    labels: int
+    new_labels: int
+    accuracy: float
+    model_version: int
+    devices: int
+    rejected: list[str] = field(default_factory=list)
+    refused: int = 0
+    summary_bytes_per_device: float = 0.0
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "round": self.round, "labels": self.labels, "new_labels": self.new_labels,
+            "accuracy": self.accuracy, "model_version": self.model_version, "devices": self.devices,
+            "rejected": list(self.rejected), "refused": self.refused,
+            "summary_bytes_per_device": self.summary_bytes_per_device, "seconds": self.seconds,
+        }
+
+
+def content_bytes(content: RecordDict) -> int:
+    """Size of a message's content as Flower serializes it."""
+    return len(recorddict_to_proto(content).SerializeToString())
+
+
+class Campaign:
+    """Run the rounds of one campaign.
+
+    Parameters
+    ----------
+    grid : flwr.serverapp.Grid
+        How messages reach devices (in-process, Ray simulation or SuperLink).
+    config : CampaignConfig
+        Validated settings.
+    labeler : Labeler
+        Turns released samples into labels.
+    evaluator : TestSetEvaluator, optional
+        Held-out accuracy of each published model.
+    on_round : callable, optional
+        Called with every :class:`RoundResult` (progress bars, result files).
+    """
+
+    def __init__(self, grid: Grid, config: CampaignConfig, labeler: Labeler,
+                 evaluator: TestSetEvaluator | None = None,
+                 on_round: Callable[[RoundResult], None] | None = None) -> None:
+        self.grid = grid
+        self.cfg = config.validate()
+        self.labeler = labeler
+        self.evaluator = evaluator
+        self.on_round = on_round or (lambda r: None)
+        self.registry = ModelRegistry()
+        self.node_of: dict[str, int] = {}
+        self.labeled: dict[str, int] = {}
+        self.total_labels = 0
+        self.results: list[RoundResult] = []
+        self.strategy = FedAvg(fraction_train=1.0, fraction_evaluate=0.0, min_train_nodes=1,
+                               min_available_nodes=1)
+
+    # ------------------------------------------------------------------ loop
+    def run(self) -> list[RoundResult]:
+        """Publish the initial model, then run ``config.rounds`` rounds."""
+        self.wait_for_nodes()
+        sizes = [self.cfg.num_features, *self.cfg.hidden, self.cfg.num_classes]
+        model = self.registry.publish(init_weights(sizes, self.cfg.seed))
+        self._record(RoundResult(0, 0, 0, self.evaluate(model), model.version, 0))
+        for rnd in range(1, self.cfg.rounds + 1):
+            start = time.perf_counter()
+            rejected: list[str] = []
+            summaries, summary_bytes = self.query(rnd, model, rejected)
+            allocation = self.plan(rnd, summaries)
+            released, refused = self.request_labels(rnd, allocation, rejected)
+            labeled = self.label(released)
+            new = self.deliver(rnd, labeled, rejected)
+            layers = model.layers
+            for step in range(self.cfg.train_rounds):
+                layers = self.train(rnd, step, layers, rejected)
+            model = self.publish(layers)
+            result = RoundResult(
+                rnd, self.total_labels, new, self.evaluate(model), model.version, len(summaries),
+                rejected=sorted(set(rejected)), refused=refused,
+                summary_bytes_per_device=summary_bytes / max(len(summaries), 1),
+                seconds=time.perf_counter() - start)
+            self._record(result)
+        return self.results
+
+    def _record(self, result: RoundResult) -> None:
+        self.results.append(result)
+        logger.info("round %d: %d labels, accuracy %.4f", result.round, result.labels, result.accuracy)
+        self.on_round(result)
+
+    # ----------------------------------------------------------------- nodes
+    def wait_for_nodes(self) -> list[int]:
+        """Wait (bounded) until ``min_nodes`` devices are connected."""
+        deadline = time.monotonic() + self.cfg.node_wait_s
+        while True:
+            nodes = sorted(self.grid.get_node_ids())
+            if len(nodes) >= self.cfg.min_nodes:
+                return nodes
+            if time.monotonic() > deadline:
+                raise NoNodesError(f"{len(nodes)} of {self.cfg.min_nodes} devices connected after "
+                                   f"{self.cfg.node_wait_s:.0f} s")
+            time.sleep(0.2)
+
+    def _exchange(self, messages: Sequence[Message]) -> list[Message]:
+        if not messages:
+            return []
+        return list(self.grid.send_and_receive(messages, timeout=self.cfg.reply_timeout_s))
+
+    def _message(self, content: RecordDict, node_id: int, message_type: str, rnd: int) -> Message:
+        return Message(content, dst_node_id=node_id, message_type=message_type, group_id=str(rnd))
+
+    def _reject(self, rejected: list[str], who: str, phase: str, problem: object) -> None:
+        logger.error("round phase %s: rejected reply from %s: %s", phase, who, problem)
+        rejected.append(who)
+
+    # ---------------------------------------------------------------- phases
+    def query(self, rnd: int, model: ModelVersion, rejected: list[str]) -> tuple[list[Summary], int]:
+        """Phase 1-2: every device scores its pool; collect valid summaries."""
+        n_random = int(round(self.cfg.budget * self.cfg.random_fraction))
+        strategy = "random" if rnd <= self.cfg.cold_start_rounds else self.cfg.strategy
+        q = Query(round=rnd, model_version=model.version, strategy=strategy,
+                  top_k=self.cfg.candidates_per_device, num_bins=self.cfg.num_bins,
+                  sketch_dim=self.cfg.sketch_dim, sketch_seed=self.cfg.seed, model_onnx=model.onnx,
+                  random_k=n_random)
+        content = q.to_recorddict()
+        replies = self._exchange([self._message(content, n, QUERY, rnd) for n in sorted(self.grid.get_node_ids())])
+        by_device: dict[str, Summary] = {}
+        total_bytes = 0
+        for reply in replies:
+            node = reply.metadata.src_node_id
+            if reply.has_error():
+                self._reject(rejected, f"node {node}", "query", reply.error.reason)
+                continue
+            try:
+                s = Summary.from_recorddict(reply.content)
+            except ProtocolError as exc:
+                self._reject(rejected, f"node {node}", "query", exc)
+                continue
+            who = f"device {s.device_id} (node {node})"
+            if s.round != rnd or s.model_version != model.version:
+                self._reject(rejected, who, "query", f"field 'summary.round/model_version': answers round "
+                             f"{s.round} v{s.model_version}, expected round {rnd} v{model.version}")
+                continue
+            if s.device_id in by_device or self.node_of.get(s.device_id, node) != node:
+                self._reject(rejected, who, "query", "field 'summary.device_id': claimed by another node")
+                continue
+            self.node_of[s.device_id] = node
+            self.labeled.setdefault(s.device_id, s.labeled_count)
+            by_device[s.device_id] = s
+            total_bytes += content_bytes(reply.content)
+        return [by_device[d] for d in sorted(by_device)], total_bytes
+
+    def plan(self, rnd: int, summaries: Sequence[Summary]) -> Allocation:
+        """Phase 3: spend the round's budget across devices."""
+        rng = np.random.default_rng([self.cfg.seed, rnd])
+        alloc = plan_allocation(summaries, self.cfg.budget, self.cfg.allocation, self.cfg.random_fraction, rng)
+        logger.info("round %d: policy %s picked %d of budget %d on %d devices", rnd, alloc.policy,
+                    len(alloc.picks), alloc.budget, len(alloc.by_device()))
+        return alloc
+
+    def request_labels(self, rnd: int, allocation: Allocation,
+                       rejected: list[str]) -> tuple[list[ReleasedSample], int]:
+        """Phase 4: ask each device to release its picks; keep what comes back valid."""
+        wanted = allocation.by_device()
+        random_slice = allocation.random_slice
+        msgs = [self._message(LabelRequest(rnd, ids).to_recorddict(), self.node_of[d], LABEL_REQUEST, rnd)
+                for d, ids in sorted(wanted.items())]
+        released: list[ReleasedSample] = []
+        refused = 0
+        for reply in self._exchange(msgs):
+            node = reply.metadata.src_node_id
+            if reply.has_error():
+                self._reject(rejected, f"node {node}", "label_request", reply.error.reason)
+                continue
+            try:
+                rel = Release.from_recorddict(reply.content)
+            except ProtocolError as exc:
+                self._reject(rejected, f"node {node}", "label_request", exc)
+                continue
+            asked = set(wanted.get(rel.device_id, ()))
+            extra = [c for c in rel.released_ids + rel.refused_ids if c not in asked]
+            if self.node_of.get(rel.device_id) != node or extra:
+                problem = (f"field 'release.released_ids': unknown candidate id {extra[0]!r}" if extra
+                           else "field 'release.device_id': does not match the node")
+                self._reject(rejected, f"device {rel.device_id} (node {node})", "label_request", problem)
+                continue
+            refused += len(rel.refused_ids)
+            released += [ReleasedSample(rnd, rel.device_id, cid, payload, rel.content_type,
+                                        (rel.device_id, cid) in random_slice)
+                         for cid, payload in zip(rel.released_ids, rel.payloads)]
+        return released, refused
+
+    def label(self, released: Sequence[ReleasedSample]) -> list[LabeledSample]:
+        """Phase 5: the labeler (oracle or annotators) labels what was released."""
+        return self.labeler.label(released)
+
+    def deliver(self, rnd: int, labeled: Iterable[LabeledSample], rejected: list[str]) -> int:
+        """Phase 6: send labels back to the devices that hold the samples."""
+        per_device: dict[str, list[LabeledSample]] = {}
+        for item in labeled:
+            per_device.setdefault(item.device_id, []).append(item)
+        msgs = [self._message(Labels(rnd, [i.candidate_id for i in items], [i.label for i in items]).to_recorddict(),
+                              self.node_of[d], LABELS, rnd) for d, items in sorted(per_device.items())]
+        new = 0
+        for reply in self._exchange(msgs):
+            node = reply.metadata.src_node_id
+            try:
+                if reply.has_error():
+                    raise ValueError(reply.error.reason)
+                ack = LabelsAck.from_recorddict(reply.content)
+            except (ProtocolError, ValueError) as exc:
+                self._reject(rejected, f"node {node}", "labels", exc)
+                continue
+            self.labeled[ack.device_id] = self.labeled.get(ack.device_id, 0) + ack.stored
+            new += ack.stored
+        self.total_labels += new
+        return new
+
+    def train(self, rnd: int, step: int, layers, rejected: list[str]):  # type: ignore[no-untyped-def]
+        """Phase 7-8: local training on devices with labels, aggregated by Flower's FedAvg."""
+        cfg = TrainConfig(round=rnd, epochs=self.cfg.local_epochs, batch_size=self.cfg.batch_size,
+                          lr=self.cfg.lr, weight_decay=self.cfg.weight_decay, seed=self.cfg.seed * 1000 + step,
+                          min_steps=self.cfg.local_min_steps)
+        nodes = {self.node_of[d] for d, n in self.labeled.items() if n > 0 and d in self.node_of}
+        config = ConfigRecord(dict(cfg.to_configrecord()))
+        fl_round = (rnd - 1) * max(self.cfg.train_rounds, 1) + step + 1
+        msgs = [m for m in self.strategy.configure_train(fl_round, weights_to_arrayrecord(layers), config, self.grid)
+                if m.metadata.dst_node_id in nodes]
+        valid: list[tuple[str, Message]] = []
+        for reply in self._exchange(msgs):
+            node = reply.metadata.src_node_id
+            try:
+                if reply.has_error():
+                    raise ValueError(reply.error.reason)
+                tr = TrainReply.from_recorddict(reply.content)
+                if [w.shape for w, _ in tr.layers] != [w.shape for w, _ in layers]:
+                    raise ProtocolError("field 'train_reply.arrays': shapes differ from the global model")
+            except (ProtocolError, ValueError) as exc:
+                self._reject(rejected, f"node {node}", "train", exc)
+                continue
+            valid.append((tr.device_id, reply))
+        if not valid:
+            logger.warning("round %d: no valid training reply; the model is unchanged", rnd)
+            return layers
+        # FedAvg sums in the order given: sort by device so every backend agrees bit for bit.
+        valid.sort(key=lambda t: t[0])
+        arrays, _ = self.strategy.aggregate_train(fl_round, [m for _, m in valid])
+        return arrayrecord_to_weights(arrays)
+
+    def publish(self, layers) -> ModelVersion:  # type: ignore[no-untyped-def]
+        """Export the new global model to ONNX and register it."""
+        return self.registry.publish(layers)
+
+    def evaluate(self, model: ModelVersion) -> float:
+        """Held-out accuracy of the published artifact (NaN without an evaluator)."""
+        if self.evaluator is None:
+            return float("nan")
+        return self.evaluator.evaluate(model.onnx).accuracy

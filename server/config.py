@@ -1,0 +1,103 @@
+"""Campaign settings: one dataclass with defaults, checked once."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from .errors import ConfigError
+
+
+@dataclass
+class CampaignConfig:
+    """Everything the ServerApp needs to run an active-learning campaign.
+
+    Parameters
+    ----------
+    num_features, num_classes : int
+        Input width and number of classes of the model (set by the data source).
+    rounds : int
+        Active-learning rounds (query, label, train, evaluate, publish).
+    budget : int
+        Labels requested per round.
+    strategy : str
+        Acquisition strategy the devices score with.
+    allocation : str
+        Allocation policy that spends the budget across devices.
+    cold_start_rounds : int
+        First rounds that sample at random: an untrained model's uncertainty is noise.
+    random_fraction : float
+        Share of every round's budget spent on a uniformly random slice of all pools.
+    top_k : int
+        Candidates per device per round (0 = the budget).
+    sketch_dim : int
+        Width of candidate embedding sketches (0 = none).
+    hidden : list of int
+        Hidden layer widths of the MLP.
+    train_rounds : int
+        FedAvg rounds per active-learning round (each one message wave): with few
+        labels per device one averaging step leaves the model far from converged.
+    local_epochs, local_min_steps, batch_size : int
+        Local training on each device.
+    lr, weight_decay : float
+        Local optimizer.
+    seed : int
+        Seeds model init, node sampling and allocation.
+    min_nodes : int
+        Devices to wait for before the first round.
+    node_wait_s, reply_timeout_s : float
+        Bounded waits for devices to appear and to reply.
+    """
+
+    num_features: int = 0
+    num_classes: int = 0
+    rounds: int = 10
+    budget: int = 20
+    strategy: str = "margin"
+    allocation: str = "proportional"
+    cold_start_rounds: int = 2
+    random_fraction: float = 0.1
+    top_k: int = 0
+    num_bins: int = 10
+    sketch_dim: int = 0
+    hidden: list[int] = field(default_factory=lambda: [128])
+    train_rounds: int = 5
+    local_epochs: int = 10
+    local_min_steps: int = 50
+    batch_size: int = 32
+    lr: float = 3e-3
+    weight_decay: float = 1e-4
+    seed: int = 0
+    min_nodes: int = 1
+    node_wait_s: float = 60.0
+    reply_timeout_s: float = 600.0
+
+    def validate(self) -> CampaignConfig:
+        """Raise :class:`ConfigError` for the first out-of-range field."""
+        checks = [
+            ("num_features", 1 <= self.num_features <= 1 << 20, "must be in [1, 1048576] (set it for your data)"),
+            ("num_classes", 2 <= self.num_classes <= 1000, "must be in [2, 1000] (set it for your data)"),
+            ("rounds", 1 <= self.rounds <= 100_000, "must be in [1, 100000]"),
+            ("budget", 0 <= self.budget <= 1_000_000, "must be in [0, 1000000]"),
+            ("random_fraction", 0.0 <= self.random_fraction <= 1.0, "must be in [0, 1]"),
+            ("top_k", 0 <= self.top_k <= 4096, "must be in [0, 4096]"),
+            ("num_bins", 1 <= self.num_bins <= 256, "must be in [1, 256]"),
+            ("sketch_dim", 0 <= self.sketch_dim <= 256, "must be in [0, 256]"),
+            ("hidden", bool(self.hidden) and all(1 <= h <= 16384 for h in self.hidden),
+             "must be a non-empty list of widths in [1, 16384]"),
+            ("train_rounds", 0 <= self.train_rounds <= 1000, "must be in [0, 1000]"),
+            ("local_epochs", 0 <= self.local_epochs <= 10_000, "must be in [0, 10000]"),
+            ("batch_size", 1 <= self.batch_size <= 65536, "must be in [1, 65536]"),
+            ("lr", 0.0 < self.lr <= 10.0, "must be in (0, 10]"),
+            ("min_nodes", self.min_nodes >= 1, "must be at least 1"),
+        ]
+        for name, ok, limit in checks:
+            if not ok:
+                raise ConfigError(name, getattr(self, name), limit)
+        return self
+
+    @property
+    def candidates_per_device(self) -> int:
+        return self.top_k or max(self.budget, 1)
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)

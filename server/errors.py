@@ -1,0 +1,26 @@
+"""Errors raised by the fedsift server."""
+
+from __future__ import annotations
+
+
+class ServerError(Exception):
+    """Base class of every server error."""
+
+
+class ConfigError(ServerError):
+    """A campaign setting is out of range; names the field, value and limit."""
+
+    def __init__(self, field: str, value: object, limit: str) -> None:
+        super().__init__(f"config '{field}' = {value!r}: {limit}")
+        self.field = field
+
+
+class UnknownPolicyError(ServerError):
+    """No allocation policy is registered under the requested name."""
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        super().__init__(f"unknown allocation policy '{name}'; registered: {', '.join(sorted(known))}")
+
+
+class NoNodesError(ServerError):
+    """Not enough devices connected in time."""
