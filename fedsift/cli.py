@@ -120,7 +120,16 @@ def demo(
 
 
 def main() -> None:
-    app()
+    from fedsift.errors import FedsiftError
+    from fedsift.protocols import ProtocolError
+    from fedsift.server import ServerError
+    from fedsift.simulations import SimulationError
+
+    try:
+        app()
+    except (FedsiftError, ProtocolError, ServerError, SimulationError) as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

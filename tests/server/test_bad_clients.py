@@ -1,0 +1,90 @@
+"""Bad replies are rejected with an error naming the device and field; the round goes on."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+from flwr.app import Array, Context, Message
+from flwr.clientapp import ClientApp
+
+from fedsift.client import DeviceAgent
+from fedsift.server import CampaignConfig, TestSetEvaluator, build_server_app
+from fedsift.simulations import InProcessGrid, SimulatedOracle, SimulatedPoolLoader, load_dataset, run_inprocess
+
+
+def hostile_app(loader: SimulatedPoolLoader) -> ClientApp:
+    agent = DeviceAgent(loader)
+    app = ClientApp()
+
+    @app.query()
+    def query(msg: Message, context: Context) -> Message:
+        reply = agent.query(msg, context)
+        pid = context.node_config["partition-id"]
+        if pid == 1:  # NaN scores
+            scores = reply.content["arrays"]["scores"].numpy().copy()
+            scores[0] = np.nan
+            reply.content["arrays"]["scores"] = Array(scores)
+        elif pid == 2:  # wrong-shape sketches
+            reply.content["arrays"]["sketches"] = Array(np.zeros((1, 3), np.float32))
+        return reply
+
+    @app.query("label_request")
+    def label_request(msg: Message, context: Context) -> Message:
+        reply = agent.label_request(msg, context)
+        if context.node_config["partition-id"] == 3 and reply.content["release"]["released_ids"]:
+            ids = list(reply.content["release"]["released_ids"])
+            ids[0] = "forged-id"
+            reply.content["release"]["released_ids"] = ids
+        return reply
+
+    app.query("labels")(agent.labels)
+    app.train()(agent.train)
+    return app
+
+
+def test_round_finishes_without_the_bad_devices(caplog: pytest.LogCaptureFixture) -> None:
+    data = load_dataset("digits")
+    cfg = CampaignConfig(num_features=data.num_features, num_classes=data.num_classes, rounds=2, budget=24,
+                         min_nodes=6, train_rounds=1, cold_start_rounds=0, allocation="proportional")
+    results = []
+    server = build_server_app(cfg, SimulatedOracle(data.x_train, data.y_train),
+                              TestSetEvaluator(data.x_test, data.y_test), on_round=results.append)
+    grid = InProcessGrid(hostile_app(SimulatedPoolLoader("digits", 6, 1.0, 0)), 6)
+    with caplog.at_level(logging.ERROR, logger="fedsift.server.campaign"):
+        run_inprocess(server, grid)
+    assert len(results) == 3
+    text = caplog.text
+    assert "summary.arrays.scores" in text and "NaN" in text
+    assert "summary.arrays.sketches" in text
+    assert "unknown candidate id 'forged-id'" in text and "device device-00003" in text
+    for r in results[1:]:
+        assert r.devices == 4  # the two devices with bad summaries are left out
+        assert any("device-00003" in who for who in r.rejected)
+        assert r.new_labels > 0
+    assert results[-1].labels == sum(r.new_labels for r in results)
+
+
+def test_a_client_that_raises_is_skipped(caplog: pytest.LogCaptureFixture) -> None:
+    data = load_dataset("digits")
+    loader = SimulatedPoolLoader("digits", 3, 1.0, 0)
+    agent = DeviceAgent(loader)
+    app = ClientApp()
+
+    @app.query()
+    def query(msg: Message, context: Context) -> Message:
+        if context.node_config["partition-id"] == 0:
+            raise RuntimeError("disk full")
+        return agent.query(msg, context)
+
+    app.query("label_request")(agent.label_request)
+    app.query("labels")(agent.labels)
+    app.train()(agent.train)
+    cfg = CampaignConfig(num_features=64, num_classes=10, rounds=1, budget=10, min_nodes=3, train_rounds=1)
+    results = []
+    server = build_server_app(cfg, SimulatedOracle(data.x_train, data.y_train), None, on_round=results.append)
+    with caplog.at_level(logging.ERROR, logger="fedsift.server.campaign"):
+        run_inprocess(server, InProcessGrid(app, 3))
+    assert "disk full" in caplog.text
+    assert results[-1].labels == 10 and results[-1].devices == 2
