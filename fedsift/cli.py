@@ -100,23 +100,46 @@ def simulate(
 def demo(
     out: Path = typer.Option(Path("runs/demo"), help="folder for the runs and the comparison plot"),
     strategies: str = typer.Option("margin,entropy", help="strategies compared with random"),
-    seed: int = typer.Option(0),
+    seeds: int = typer.Option(5, help="seeds per strategy (0..N-1); the table shows mean ± std"),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Digits, 10 devices, alpha 0.5, 10 rounds x 20 labels: strategies vs random, side by side."""
+    import numpy as np
+
     from fedsift.config import load_simulation_config
-    from fedsift.simulations.report import plot_curves
+    from fedsift.simulations.report import plot_curves, write_results
 
     _setup_logging(verbose)
-    curves: dict[str, list[dict]] = {}
-    for name in [*strategies.split(","), "random"]:
-        sim = load_simulation_config(None, {}, {"strategy": name, "seed": seed})
-        result = _run_with_progress(sim, f"{name:>8}")
-        result.write(out / name)
-        curves[name] = result.rows()
-    console.print(_curve_table("digits, 10 clients, alpha=0.5: test accuracy at equal labels", curves))
-    plot_curves(out / "learning_curves.png", curves, "digits, 10 clients, alpha=0.5")
-    console.print(f"per-run results under {out}/<strategy>/results.json; plot {out / 'learning_curves.png'}")
+    names = [*strategies.split(","), "random"]
+    acc: dict[str, np.ndarray] = {}
+    labels: list[int] = []
+    for name in names:
+        runs = []
+        for seed in range(seeds):
+            sim = load_simulation_config(None, {}, {"strategy": name, "seed": seed})
+            result = _run_with_progress(sim, f"{name:>8} seed {seed}")
+            result.write(out / name / f"seed{seed}", plot=False)
+            runs.append([r["accuracy"] for r in result.rows()])
+            labels = [r["labels"] for r in result.rows()]
+        acc[name] = np.array(runs)
+    table = Table(title=f"digits, 10 clients, alpha=0.5: test accuracy at equal labels (mean ± std, {seeds} seeds)")
+    table.add_column("round", justify="right")
+    table.add_column("labels", justify="right")
+    for name in names:
+        table.add_column(name, justify="right")
+    for i, n_labels in enumerate(labels):
+        best = max(acc[n][:, i].mean() for n in names)
+        cells = [(f"[bold green]{acc[n][:, i].mean():.3f}[/]" if acc[n][:, i].mean() == best else
+                  f"{acc[n][:, i].mean():.3f}") + f" ± {acc[n][:, i].std():.3f}" for n in names]
+        table.add_row(str(i), str(n_labels), *cells)
+    console.print(table)
+    curves = {n: [{"labels": l, "accuracy": float(a)} for l, a in zip(labels, acc[n].mean(axis=0))] for n in names}
+    plot_curves(out / "learning_curves.png", curves, f"digits, 10 clients, alpha=0.5 (mean of {seeds} seeds)")
+    write_results(out, {"strategies": names, "seeds": seeds},
+                  [{"round": i, "labels": l, **{n: {"mean": float(acc[n][:, i].mean()), "std": float(acc[n][:, i].std())}
+                                                for n in names}} for i, l in enumerate(labels)])
+    console.print(f"runs under {out}/<strategy>/seed<k>/results.json; summary {out / 'results.json'}; "
+                  f"plot {out / 'learning_curves.png'}")
 
 
 def main() -> None:
