@@ -16,10 +16,11 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 import numpy as np
-from flwr.app import Context, Message
+from flwr.app import ConfigRecord, Context, Message
 from flwr.clientapp import ClientApp
 
-from fedsift.edge_runtime import OnnxScorer, build_summary, get_strategy
+from fedsift.edge_runtime import OnnxScorer, build_summary, get_strategy, softmax
+from fedsift.edge_runtime.strategies import NEEDS_COMMITTEE, NEEDS_LABELED, NEEDS_MC, ScoringContext
 from fedsift.protocols import (
     EvaluateReply,
     LabelRequest,
@@ -65,6 +66,37 @@ def _stable_seed(*parts: object) -> int:
     return zlib.crc32("|".join(str(p) for p in parts).encode())
 
 
+_COMMITTEE_KEY = "fedsift.committee"
+COMMITTEE_SIZE = 3
+
+
+def remember_model(context: Context, version: int, model: bytes) -> list[bytes]:
+    """Keep the last ``COMMITTEE_SIZE`` global models in ``context.state``; return them, newest last."""
+    versions: list[int] = []
+    models: list[bytes] = []
+    if _COMMITTEE_KEY in context.state:
+        rec = context.state[_COMMITTEE_KEY]
+        versions, models = list(rec["versions"]), list(rec["models"])
+    if version not in versions:
+        versions.append(version)
+        models.append(model)
+    versions, models = versions[-COMMITTEE_SIZE:], models[-COMMITTEE_SIZE:]
+    context.state[_COMMITTEE_KEY] = ConfigRecord({"versions": versions, "models": models})
+    return models
+
+
+def mc_dropout_probs(embedding: np.ndarray, head: tuple[np.ndarray, np.ndarray], passes: int, rate: float,
+                     rng: np.random.Generator) -> np.ndarray:
+    """Probabilities under ``passes`` dropout masks on the embedding, shape (T, n, classes)."""
+    w, b = head
+    keep = 1.0 - rate
+    out = []
+    for _ in range(passes):
+        mask = rng.random(embedding.shape) < keep
+        out.append(softmax((embedding * mask / keep) @ w.T + b))
+    return np.stack(out) if out else np.zeros((0, embedding.shape[0], w.shape[0]))
+
+
 def _default_gate(context: Context, device_id: str) -> ReleaseGate:
     return UnprotectedGate()
 
@@ -90,9 +122,13 @@ class DeviceAgent:
         local_ids = [pool.ids[i] for i in unlabeled]
         ok = gate.consented(local_ids, SCOPE_LABELING) if len(local_ids) else np.zeros(0, bool)
         eligible = unlabeled[ok]
-        out = cached_scorer(q.model_onnx).score(pool.x[eligible])
+        scorer = cached_scorer(q.model_onnx)
+        out = scorer.score(pool.x[eligible])
         rng = np.random.default_rng(_stable_seed(q.sketch_seed, q.round, device_id))
-        scores = np.asarray(get_strategy(q.strategy).score(out.probs, out.embedding, rng), dtype=np.float64)
+        strategy = get_strategy(q.strategy)
+        ctx = self._context(strategy.needs, q, context, pool, labeled, out, pool.x[eligible], rng)
+        scores = np.asarray(strategy.score(ctx, rng), dtype=np.float64)
+        selection = strategy.select(ctx, q.top_k, rng)
         eligible_ids = [pool.ids[i] for i in eligible]
         outgoing = gate.outgoing_ids(eligible_ids)
         metadata = gate.masked_metadata([pool.metadata[i] for i in eligible]) if pool.metadata else None
@@ -100,8 +136,22 @@ class DeviceAgent:
         random_ids = [outgoing[i] for i in rng.choice(len(eligible), n_random, replace=False)] if n_random else []
         summary = build_summary(q, device_id, outgoing, scores, out.probs, out.embedding,
                                 labeled_count=len(labeled), consented_count=len(eligible), metadata=metadata,
-                                random_ids=random_ids, pool_size=len(unlabeled))
+                                random_ids=random_ids, pool_size=len(unlabeled), selection=selection)
         return Message(summary.to_recorddict(), reply_to=msg)
+
+    def _context(self, needs: frozenset[str], q: Query, context: Context, pool: LocalPool, labeled: dict[str, int],
+                 out, features: np.ndarray, rng: np.random.Generator) -> ScoringContext:  # type: ignore[no-untyped-def]
+        """Compute only the extra model outputs the strategy declared it needs."""
+        labeled_emb = mc = committee = None
+        if NEEDS_LABELED in needs:
+            rows = [i for i, sid in enumerate(pool.ids) if sid in labeled]
+            labeled_emb = cached_scorer(q.model_onnx).score(pool.x[rows]).embedding
+        if NEEDS_MC in needs and q.head is not None and q.mc_passes > 0:
+            mc = mc_dropout_probs(out.embedding, q.head, q.mc_passes, q.mc_dropout, rng)
+        if NEEDS_COMMITTEE in needs:
+            models = remember_model(context, q.model_version, q.model_onnx)
+            committee = np.stack([cached_scorer(m).score(features).probs for m in models])
+        return ScoringContext(out.probs, out.embedding, features, labeled_emb, mc, committee)
 
     # ------------------------------------------------------- label request
     def label_request(self, msg: Message, context: Context) -> Message:

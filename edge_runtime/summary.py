@@ -9,15 +9,7 @@ import numpy as np
 from fedsift.protocols import Query, Summary
 
 from .sketch import sketch
-
-
-def top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the ``k`` highest scores, best first; ties broken by position."""
-    k = min(k, scores.shape[0])
-    if k == 0:
-        return np.zeros(0, dtype=np.int64)
-    order = np.lexsort((np.arange(scores.shape[0]), -scores))
-    return order[:k]
+from .strategies import Selection, top_k
 
 
 def build_summary(
@@ -32,6 +24,7 @@ def build_summary(
     metadata: Sequence[dict[str, str]] | None = None,
     random_ids: Sequence[str] = (),
     pool_size: int | None = None,
+    selection: Selection | None = None,
 ) -> Summary:
     """Summarize a scored pool: histogram, predicted classes and the top-k candidates.
 
@@ -55,6 +48,8 @@ def build_summary(
         Uniformly drawn unlabeled items offered for the random slice.
     pool_size : int, optional
         Unlabeled items in the pool when ``scores`` covers only the eligible ones.
+    selection : Selection, optional
+        The strategy's batch (indices and utilities); default: the top-k ``scores``.
 
     Returns
     -------
@@ -68,7 +63,11 @@ def build_summary(
         hi = lo + 1.0
     hist, _ = np.histogram(finite, bins=query.num_bins, range=(lo, hi))
     class_counts = np.bincount(probs.argmax(axis=1), minlength=probs.shape[1]) if n else np.zeros(probs.shape[1])
-    chosen = top_k(scores, query.top_k)
+    if selection is None:
+        chosen = top_k(scores, query.top_k)
+        utilities = scores[chosen]
+    else:
+        chosen, utilities = selection.indices, selection.utilities
     return Summary(
         round=query.round,
         model_version=query.model_version,
@@ -80,7 +79,7 @@ def build_summary(
         hist_range=(lo, hi),
         class_counts=np.asarray(class_counts, dtype=np.int64),
         candidate_ids=[ids[i] for i in chosen],
-        scores=scores[chosen].astype(np.float32),
+        scores=np.asarray(utilities, dtype=np.float32),
         sketches=sketch(embedding[chosen], query.sketch_dim, query.sketch_seed),
         metadata=[dict(metadata[i]) for i in chosen] if metadata is not None else [],
         random_ids=list(random_ids),

@@ -93,6 +93,12 @@ class Query:
         The ONNX artifact of ``model_version``.
     random_k : int
         Uniformly random unlabeled items to offer for the random (validation) slice.
+    mc_passes : int
+        Monte-Carlo dropout passes for BALD (0 = none).
+    mc_dropout : float
+        Dropout rate of those passes, applied to the embedding.
+    head : tuple of ndarray, optional
+        Last layer (weight (classes, hidden), bias (classes,)) for the MC passes.
     """
 
     round: int
@@ -104,23 +110,55 @@ class Query:
     sketch_seed: int = 0
     model_onnx: bytes = b""
     random_k: int = 0
+    mc_passes: int = 0
+    mc_dropout: float = 0.0
+    head: tuple[np.ndarray, np.ndarray] | None = None
     protocol_version: int = PROTOCOL_VERSION
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Query):
+            return NotImplemented
+        plain = [f for f in self.__dataclass_fields__ if f != "head"]
+        same_head = (self.head is None) == (other.head is None) and (
+            self.head is None or all(np.array_equal(a, b) for a, b in zip(self.head, other.head)))  # type: ignore[arg-type]
+        return same_head and all(getattr(self, f) == getattr(other, f) for f in plain)
+
+    __hash__ = None  # type: ignore[assignment]
+
     def to_recorddict(self) -> RecordDict:
-        return RecordDict({"query": ConfigRecord({
-            "random_k": self.random_k,
+        rd = RecordDict({"query": ConfigRecord({
+            "random_k": self.random_k, "mc_passes": self.mc_passes, "mc_dropout": float(self.mc_dropout),
             "protocol_version": self.protocol_version, "round": self.round,
             "model_version": self.model_version, "strategy": self.strategy,
             "top_k": self.top_k, "num_bins": self.num_bins, "sketch_dim": self.sketch_dim,
             "sketch_seed": self.sketch_seed, "model_onnx": self.model_onnx,
         })})
+        if self.head is not None:
+            rd["head"] = ArrayRecord({"weight": Array(np.asarray(self.head[0], np.float32)),
+                                      "bias": Array(np.asarray(self.head[1], np.float32))})
+        return rd
 
     @classmethod
     def from_recorddict(cls, rd: RecordDict, limits: Limits = DEFAULT_LIMITS) -> Query:
         rec = _record(rd, "query", ConfigRecord, "query")
         require_keys(rec, "query", ["protocol_version", "round", "model_version", "strategy", "top_k",
-                                    "num_bins", "sketch_dim", "sketch_seed", "model_onnx", "random_k"])
+                                    "num_bins", "sketch_dim", "sketch_seed", "model_onnx", "random_k",
+                                    "mc_passes", "mc_dropout"])
+        extra = sorted(set(rd.keys()) - {"query", "head"})
+        if extra:
+            raise MessageValidationError(f"query.{extra[0]}", "is not a known record")
+        head = None
+        if "head" in rd:
+            arrays = _arrays(_record(rd, "head", ArrayRecord, "query"), "query.head", ["weight", "bias"])
+            w = check_array(arrays["weight"], "query.head.weight", "float32", (None, None))
+            b = check_array(arrays["bias"], "query.head.bias", "float32", (w.shape[0],))
+            if w.shape[0] > limits.max_classes or w.shape[1] > 1 << 14:
+                raise MessageValidationError("query.head.weight", "is too large", w.shape)
+            head = (w, b)
         return cls(
+            head=head,
+            mc_passes=check_int(rec["mc_passes"], "query.mc_passes", 0, 256),
+            mc_dropout=check_float(rec["mc_dropout"], "query.mc_dropout", 0.0, 0.95),
             protocol_version=_version(rec["protocol_version"], "query"),
             round=check_int(rec["round"], "query.round", 0),
             model_version=check_int(rec["model_version"], "query.model_version", 0),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import AcquisitionStrategy, register
+from .base import AcquisitionStrategy, ScoringContext, register
 
 
 @register
@@ -13,5 +13,5 @@ class RandomSampling(AcquisitionStrategy):
 
     name = "random"
 
-    def score(self, probs: np.ndarray, embedding: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        return rng.random(probs.shape[0])
+    def score(self, ctx: ScoringContext, rng: np.random.Generator) -> np.ndarray:
+        return rng.random(ctx.n)

@@ -11,7 +11,26 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import AcquisitionStrategy, register
+from .base import AcquisitionStrategy, ScoringContext, register
+
+
+def least_confidence(probs: np.ndarray) -> np.ndarray:
+    """1 - max_c p(c|x)."""
+    return 1.0 - probs.max(axis=1)
+
+
+def margin(probs: np.ndarray) -> np.ndarray:
+    """1 - (p_top1 - p_top2): 1 when the two best classes tie."""
+    if probs.shape[1] < 2:
+        return np.zeros(probs.shape[0])
+    top2 = np.partition(probs, -2, axis=1)[:, -2:]
+    return 1.0 - (top2[:, 1] - top2[:, 0])
+
+
+def entropy(probs: np.ndarray) -> np.ndarray:
+    """Shannon entropy of each row (nats)."""
+    p = np.clip(probs, 1e-12, 1.0)
+    return -(p * np.log(p)).sum(axis=1)
 
 
 @register
@@ -20,8 +39,8 @@ class LeastConfidence(AcquisitionStrategy):
 
     name = "least_confidence"
 
-    def score(self, probs: np.ndarray, embedding: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        return 1.0 - probs.max(axis=1)
+    def score(self, ctx: ScoringContext, rng: np.random.Generator) -> np.ndarray:
+        return least_confidence(ctx.probs)
 
 
 @register
@@ -30,11 +49,8 @@ class Margin(AcquisitionStrategy):
 
     name = "margin"
 
-    def score(self, probs: np.ndarray, embedding: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        if probs.shape[1] < 2:
-            return np.zeros(probs.shape[0])
-        top2 = np.partition(probs, -2, axis=1)[:, -2:]
-        return 1.0 - (top2[:, 1] - top2[:, 0])
+    def score(self, ctx: ScoringContext, rng: np.random.Generator) -> np.ndarray:
+        return margin(ctx.probs)
 
 
 @register
@@ -43,6 +59,5 @@ class Entropy(AcquisitionStrategy):
 
     name = "entropy"
 
-    def score(self, probs: np.ndarray, embedding: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        p = np.clip(probs, 1e-12, 1.0)
-        return -(p * np.log(p)).sum(axis=1)
+    def score(self, ctx: ScoringContext, rng: np.random.Generator) -> np.ndarray:
+        return entropy(ctx.probs)
