@@ -35,7 +35,7 @@ from fedsift.protocols import (
 
 from . import trainer
 from .errors import NoLabelsError
-from .labels import load_labels, store_labels
+from .labels import load_labels, load_validation, store_labels
 from .pool import LocalPool, NpzPoolLoader, PoolLoader, device_id_of
 from .release import SCOPE_LABELING, SCOPE_TRAINING, Refusal, ReleaseGate, UnprotectedGate
 
@@ -190,20 +190,25 @@ class DeviceAgent:
         lab = Labels.from_recorddict(msg.content)
         device_id, pool, gate = self._open(context)
         index = dict(zip(gate.outgoing_ids(pool.ids), pool.ids))
-        new, unknown = {}, []
-        for cid, y in zip(lab.candidate_ids, lab.labels):
+        new, unknown, validation = {}, [], set()
+        flags = lab.validation or [False] * len(lab.candidate_ids)
+        for cid, y, flag in zip(lab.candidate_ids, lab.labels, flags):
             if cid in index:
                 new[index[cid]] = y
+                if flag:
+                    validation.add(index[cid])
             else:
                 unknown.append(cid)
-        store_labels(context, new)
+        store_labels(context, new, validation)
         ack = LabelsAck(round=lab.round, device_id=device_id, stored=len(new), unknown_ids=unknown)
         return Message(ack.to_recorddict(), reply_to=msg)
 
     # --------------------------------------------------------------- train
-    def _labeled_data(self, context: Context, pool: LocalPool, gate: ReleaseGate, scope: str):  # type: ignore[no-untyped-def]
+    def _labeled_data(self, context: Context, pool: LocalPool, gate: ReleaseGate, scope: str,
+                      exclude_validation: bool = False):  # type: ignore[no-untyped-def]
         labels = load_labels(context)
-        rows = [i for i, sid in enumerate(pool.ids) if sid in labels]
+        held_out = load_validation(context) if exclude_validation else set()
+        rows = [i for i, sid in enumerate(pool.ids) if sid in labels and sid not in held_out]
         if rows:
             ok = gate.consented([pool.ids[i] for i in rows], scope)
             rows = [r for r, keep in zip(rows, ok) if keep]
@@ -215,7 +220,7 @@ class DeviceAgent:
         cfg = TrainConfig.from_recorddict(msg.content)
         layers = arrayrecord_to_weights(msg.content["arrays"])
         device_id, pool, gate = self._open(context)
-        x, y = self._labeled_data(context, pool, gate, SCOPE_TRAINING)
+        x, y = self._labeled_data(context, pool, gate, SCOPE_TRAINING, cfg.exclude_validation)
         if y.size == 0:
             raise NoLabelsError(f"device {device_id} holds no labels to train on")
         result = trainer.train(layers, x, y, epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr,

@@ -19,11 +19,21 @@ def load_labels(context: Context) -> dict[str, int]:
     return dict(zip(rec["ids"], (int(v) for v in rec["labels"])))
 
 
-def store_labels(context: Context, new: dict[str, int]) -> int:
+def load_validation(context: Context) -> set[str]:
+    """Local ids of labeled items that belong to the random (validation) slice."""
+    if _KEY not in context.state or "validation" not in context.state[_KEY]:
+        return set()
+    rec = context.state[_KEY]
+    return {i for i, flag in zip(rec["ids"], rec["validation"]) if flag}
+
+
+def store_labels(context: Context, new: dict[str, int], validation: set[str] = frozenset()) -> int:  # type: ignore[assignment]
     """Merge ``new`` into the store (idempotent); returns how many were not there before."""
     labels = load_labels(context)
+    flags = load_validation(context) | set(validation)
     added = sum(1 for k in new if k not in labels)
     labels.update(new)
     ids = sorted(labels)
-    context.state[_KEY] = ConfigRecord({"ids": ids, "labels": [labels[i] for i in ids]})
+    context.state[_KEY] = ConfigRecord({"ids": ids, "labels": [labels[i] for i in ids],
+                                        "validation": [i in flags for i in ids]})
     return added

@@ -404,31 +404,42 @@ class Release:
 # -------------------------------------------------------------------------- labels
 @dataclass(frozen=True)
 class Labels:
-    """Server -> device: labels for released candidates."""
+    """Server -> device: labels for released candidates.
+
+    ``validation[i]`` marks items of the random slice; a campaign that measures its
+    strategies on that slice asks devices not to train on them.
+    """
 
     round: int
     candidate_ids: list[str]
     labels: list[int]
+    validation: list[bool] = field(default_factory=list)
     protocol_version: int = PROTOCOL_VERSION
 
     def to_recorddict(self) -> RecordDict:
+        flags = list(self.validation) or [False] * len(self.candidate_ids)
         return RecordDict({"labels": ConfigRecord({
             "protocol_version": self.protocol_version, "round": self.round,
             "candidate_ids": list(self.candidate_ids), "labels": [int(v) for v in self.labels],
+            "validation": [bool(v) for v in flags],
         })})
 
     @classmethod
     def from_recorddict(cls, rd: RecordDict, limits: Limits = DEFAULT_LIMITS) -> Labels:
         rec = _record(rd, "labels", ConfigRecord, "labels")
-        require_keys(rec, "labels", ["protocol_version", "round", "candidate_ids", "labels"])
+        require_keys(rec, "labels", ["protocol_version", "round", "candidate_ids", "labels", "validation"])
         ids = check_str_list(rec["candidate_ids"], "labels.candidate_ids", limits.max_release_items,
                              limits.max_id_length, unique=True)
         raw = rec["labels"]
         if not isinstance(raw, list) or len(raw) != len(ids):
             raise MessageValidationError("labels.labels", f"must be a list of {len(ids)} integers", raw)
         labels = [check_int(v, f"labels.labels[{i}]", 0, limits.max_classes - 1) for i, v in enumerate(raw)]
+        flags = rec["validation"]
+        if not isinstance(flags, list) or len(flags) != len(ids) or not all(isinstance(f, bool) for f in flags):
+            raise MessageValidationError("labels.validation", f"must be a list of {len(ids)} booleans", flags)
         return cls(protocol_version=_version(rec["protocol_version"], "labels"),
-                   round=check_int(rec["round"], "labels.round", 0), candidate_ids=ids, labels=labels)
+                   round=check_int(rec["round"], "labels.round", 0), candidate_ids=ids, labels=labels,
+                   validation=list(flags))
 
 
 @dataclass(frozen=True)

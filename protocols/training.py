@@ -24,6 +24,12 @@ from .validation import check_array, check_float, check_int, check_str, require_
 from .version import PROTOCOL_VERSION
 
 MAX_LAYERS = 16
+
+
+def _check_bool(value: object, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise MessageValidationError(field, "must be a boolean", value)
+    return value
 MAX_UNITS = 1 << 14
 
 
@@ -64,7 +70,8 @@ class TrainConfig:
     """Local training parameters sent with every train/evaluate instruction.
 
     A device runs ``epochs`` passes over its labeled items, and at least ``min_steps``
-    mini-batch steps: with a handful of labels, a few epochs are too few updates.
+    mini-batch steps: with a handful of labels, a few epochs are too few updates. With
+    ``exclude_validation`` it leaves the random-slice (validation) items out.
     """
 
     round: int
@@ -74,20 +81,21 @@ class TrainConfig:
     weight_decay: float = 0.0
     seed: int = 0
     min_steps: int = 0
+    exclude_validation: bool = False
     protocol_version: int = PROTOCOL_VERSION
 
     def to_configrecord(self) -> ConfigRecord:
         return ConfigRecord({
             "protocol_version": self.protocol_version, "round": self.round, "epochs": self.epochs,
             "batch_size": self.batch_size, "lr": float(self.lr), "weight_decay": float(self.weight_decay),
-            "seed": self.seed, "min_steps": self.min_steps,
+            "seed": self.seed, "min_steps": self.min_steps, "exclude_validation": self.exclude_validation,
         })
 
     @classmethod
     def from_recorddict(cls, rd: RecordDict) -> TrainConfig:
         rec = _record(rd, "config", ConfigRecord, "train")
         require_keys(rec, "train.config", ["protocol_version", "round", "epochs", "batch_size", "lr",
-                                           "weight_decay", "seed", "min_steps"],
+                                           "weight_decay", "seed", "min_steps", "exclude_validation"],
                      optional=["server-round"])  # Flower's FedAvg adds server-round
         return cls(
             protocol_version=_version(rec["protocol_version"], "train.config"),
@@ -98,6 +106,7 @@ class TrainConfig:
             weight_decay=check_float(rec["weight_decay"], "train.config.weight_decay", 0.0, 10.0),
             seed=check_int(rec["seed"], "train.config.seed", 0),
             min_steps=check_int(rec["min_steps"], "train.config.min_steps", 0, 1_000_000),
+            exclude_validation=_check_bool(rec["exclude_validation"], "train.config.exclude_validation"),
         )
 
 

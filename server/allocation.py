@@ -146,6 +146,68 @@ class ProportionalToPool(AllocationPolicy):
         return picks
 
 
+@register_policy
+class ProportionalToUncertainty(AllocationPolicy):
+    """Each device gets a share ∝ its uncertainty mass (Σ score over its pool, from the histogram)."""
+
+    name = "uncertainty_mass"
+
+    def allocate(self, summaries: Sequence[Summary], n: int, taken: set[tuple[str, str]],
+                 rng: np.random.Generator) -> list[Pick]:
+        cands = [_candidates(s, taken) for s in summaries]
+        masses = []
+        for s in summaries:
+            edges = np.linspace(s.hist_range[0], s.hist_range[1], len(s.histogram) + 1)
+            centers = np.maximum((edges[:-1] + edges[1:]) / 2, 0.0)
+            masses.append(float((centers * s.histogram).sum()))
+        weights = np.array(masses) if sum(masses) > 0 else np.array([s.pool_size for s in summaries], float)
+        quotas = largest_remainder(weights, n, np.array([len(c) for c in cands], dtype=np.int64))
+        picks = []
+        for s, c, q in zip(summaries, cands, quotas):
+            picks += [Pick(s.device_id, cid, sc, "uncertainty-share-top") for cid, sc in c[:q]]
+        return picks
+
+
+@register_policy
+class DiversityOverSketches(AllocationPolicy):
+    """Cross-device diversity: k-center greedy over all candidates' sketches.
+
+    Shortlists the ``shortlist_factor * n`` best-scored candidates of all devices, then
+    picks, starting from the best, each candidate farthest (in sketch space) from those
+    already picked, so two devices' near-duplicates are not both labeled. Needs
+    ``sketch_dim > 0``; without sketches it is global top-k. k-center greedy by hand
+    (numpy, incremental distances): the server may not import the edge runtime's copy.
+
+    References: Sener & Savarese, ICLR 2018 (k-center); Ash et al., ICLR 2020.
+    """
+
+    name = "diversity"
+    shortlist_factor: ClassVar[int] = 4
+
+    def allocate(self, summaries: Sequence[Summary], n: int, taken: set[tuple[str, str]],
+                 rng: np.random.Generator) -> list[Pick]:
+        rows = [(float(sc), s.device_id, cid, s.sketches[j]) for s in summaries
+                for j, (cid, sc) in enumerate(zip(s.candidate_ids, s.scores)) if (s.device_id, cid) not in taken]
+        if not rows or n <= 0:
+            return []
+        rows.sort(key=lambda t: (-t[0], t[1], t[2]))
+        rows = rows[: self.shortlist_factor * n]
+        sk = np.stack([r[3] for r in rows]).astype(np.float32)
+        if sk.shape[1] == 0:
+            return [Pick(d, c, sc, "global-top-k") for sc, d, c, _ in rows[:n]]
+        dist = np.full(len(rows), np.inf, dtype=np.float32)
+        picks: list[Pick] = []
+        i = 0
+        for _ in range(min(n, len(rows))):
+            sc, d, c, _ = rows[i]
+            picks.append(Pick(d, c, sc, "cross-device-diversity"))
+            diff = sk - sk[i]
+            dist = np.minimum(dist, np.einsum("ij,ij->i", diff, diff))
+            dist[i] = -1.0
+            i = int(np.argmax(dist))
+        return picks
+
+
 def draw_random_slice(summaries: Sequence[Summary], n: int, rng: np.random.Generator) -> list[Pick]:
     """``n`` items uniformly over the union of pools, from each device's random offers.
 
@@ -168,8 +230,8 @@ def draw_random_slice(summaries: Sequence[Summary], n: int, rng: np.random.Gener
 
 
 def plan_allocation(summaries: Sequence[Summary], budget: int, policy: str, random_fraction: float,
-                    rng: np.random.Generator) -> Allocation:
-    """The round's allocation: the random slice, then the policy's picks for the rest.
+                    rng: np.random.Generator, max_per_device: int = 0, normal_share: float = 0.0) -> Allocation:
+    """The round's allocation: the random slice, a share of "normal" items, then the policy.
 
     Parameters
     ----------
@@ -183,6 +245,11 @@ def plan_allocation(summaries: Sequence[Summary], budget: int, policy: str, rand
         Share of ``budget`` for the random slice.
     rng : numpy.random.Generator
         Seeded per round.
+    max_per_device : int
+        Cap on one device's picks this round (0 = none); the policy's excess goes to others.
+    normal_share : float
+        Minimum share of the budget spent on ordinary (non-hard) items: uniformly drawn
+        like the random slice, but trained on and not used for validation.
 
     Returns
     -------
@@ -191,6 +258,38 @@ def plan_allocation(summaries: Sequence[Summary], budget: int, policy: str, rand
     n_random = int(round(budget * random_fraction))
     alloc = Allocation(policy=policy, budget=budget)
     alloc.picks += draw_random_slice(summaries, n_random, rng)
-    taken = {(p.device_id, p.candidate_id) for p in alloc.picks}
-    alloc.picks += get_policy(policy).allocate(summaries, budget - len(alloc.picks), taken, rng)
+    n_normal = int(round(budget * normal_share))
+    if n_normal:
+        taken = {(p.device_id, p.candidate_id) for p in alloc.picks}
+        remaining = [_without(s, taken) for s in summaries]
+        alloc.picks += [Pick(p.device_id, p.candidate_id, 0.0, "normal-share")
+                        for p in draw_random_slice(remaining, n_normal, rng)]
+    chooser = get_policy(policy)
+    for _ in range(4):  # refill what the per-device cap dropped, a bounded number of times
+        want = budget - len(alloc.picks)
+        if want <= 0:
+            break
+        taken = {(p.device_id, p.candidate_id) for p in alloc.picks}
+        capped = [s for s in summaries if max_per_device <= 0 or
+                  sum(p.device_id == s.device_id for p in alloc.picks) < max_per_device]
+        new = chooser.allocate(capped, want, taken, rng)
+        if max_per_device > 0:
+            counts: dict[str, int] = {}
+            for p in alloc.picks:
+                counts[p.device_id] = counts.get(p.device_id, 0) + 1
+            kept = []
+            for p in new:
+                if counts.get(p.device_id, 0) < max_per_device:
+                    kept.append(p)
+                    counts[p.device_id] = counts.get(p.device_id, 0) + 1
+            new = kept
+        if not new:
+            break
+        alloc.picks += new
     return alloc
+
+
+def _without(s: Summary, taken: set[tuple[str, str]]) -> Summary:
+    from dataclasses import replace
+
+    return replace(s, random_ids=[r for r in s.random_ids if (s.device_id, r) not in taken])

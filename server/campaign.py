@@ -37,12 +37,15 @@ from fedsift.protocols import (
 )
 
 from .allocation import Allocation, plan_allocation
+from .budget import BudgetConfig, BudgetPlanner
 from .config import CampaignConfig
 from .errors import NoNodesError
 from .evaluation import TestSetEvaluator
 from .labeling import LabeledSample, Labeler, ReleasedSample
 from .model import init_weights
 from .registry import ModelRegistry, ModelVersion
+from .selection import make_selector
+from .validation import ValidationSet
 
 logger = logging.getLogger(__name__)
 
@@ -61,9 +64,16 @@ class RoundResult:
     refused: int = 0
     summary_bytes_per_device: float = 0.0
     seconds: float = 0.0
+    strategy: str = ""
+    budget: int = 0
+    validation_accuracy: float = float("nan")
+    validation_size: int = 0
+    reasons: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
         return {
+            "strategy": self.strategy, "budget": self.budget, "validation_accuracy": self.validation_accuracy,
+            "validation_size": self.validation_size, "reasons": list(self.reasons),
             "round": self.round, "labels": self.labels, "new_labels": self.new_labels,
             "accuracy": self.accuracy, "model_version": self.model_version, "devices": self.devices,
             "rejected": list(self.rejected), "refused": self.refused,
@@ -104,10 +114,17 @@ class Campaign:
         self.registry = ModelRegistry()
         self.node_of: dict[str, int] = {}
         self.labeled: dict[str, int] = {}
+        self.trainable: dict[str, int] = {}
         self.total_labels = 0
         self.results: list[RoundResult] = []
         self.strategy = FedAvg(fraction_train=1.0, fraction_evaluate=0.0, min_train_nodes=1,
                                min_available_nodes=1)
+        self.selector = make_selector(self.cfg.strategy, tuple(self.cfg.auto_arms))
+        self.planner = BudgetPlanner(BudgetConfig(
+            per_round=self.cfg.budget, total=self.cfg.total_budget, annotators=self.cfg.annotators,
+            labels_per_annotator=self.cfg.labels_per_annotator, min_gain_per_100=self.cfg.min_gain_per_100,
+            patience=self.cfg.patience))
+        self.validation = ValidationSet()
 
     # ------------------------------------------------------------------ loop
     def run(self) -> list[RoundResult]:
@@ -119,20 +136,37 @@ class Campaign:
         for rnd in range(1, self.cfg.rounds + 1):
             start = time.perf_counter()
             rejected: list[str] = []
-            summaries, summary_bytes = self.query(rnd, model, rejected)
-            allocation = self.plan(rnd, summaries)
+            decision = self.planner.plan(backlog=0)
+            if decision.stop or decision.budget == 0:
+                logger.info("round %d: campaign stops (%s)", rnd, "; ".join(decision.reasons))
+                break
+            if rnd <= self.cfg.cold_start_rounds:
+                strategy, why = "random", f"cold start (round {rnd} of {self.cfg.cold_start_rounds})"
+            else:
+                choice = self.selector.choose(rnd)
+                strategy, why = choice.strategy, choice.reason
+            summaries, summary_bytes = self.query(rnd, model, strategy, decision.budget, rejected)
+            allocation = self.plan(rnd, summaries, decision.budget)
             released, refused = self.request_labels(rnd, allocation, rejected)
             labeled = self.label(released)
+            self.validation.add(released, labeled)
             new = self.deliver(rnd, labeled, rejected)
             layers = model.layers
             for step in range(self.cfg.train_rounds):
                 layers = self.train(rnd, step, layers, rejected)
-            model = self.publish(layers)
+            previous, model = model, self.publish(layers)
+            val_new = self.validation.accuracy(model.onnx)
+            val_gain = val_new - self.validation.accuracy(previous.onnx)
+            if rnd > self.cfg.cold_start_rounds:
+                self.selector.reward(strategy, val_gain)
+            self.planner.observe(self.total_labels, val_new)
             result = RoundResult(
                 rnd, self.total_labels, new, self.evaluate(model), model.version, len(summaries),
                 rejected=sorted(set(rejected)), refused=refused,
                 summary_bytes_per_device=summary_bytes / max(len(summaries), 1),
-                seconds=time.perf_counter() - start)
+                seconds=time.perf_counter() - start, strategy=strategy, budget=decision.budget,
+                validation_accuracy=val_new, validation_size=len(self.validation),
+                reasons=[f"strategy: {why}", *("budget: " + r for r in decision.reasons)])
             self._record(result)
         return self.results
 
@@ -167,14 +201,16 @@ class Campaign:
         rejected.append(who)
 
     # ---------------------------------------------------------------- phases
-    def query(self, rnd: int, model: ModelVersion, rejected: list[str]) -> tuple[list[Summary], int]:
-        """Phase 1-2: every device scores its pool; collect valid summaries."""
-        n_random = int(round(self.cfg.budget * self.cfg.random_fraction))
-        strategy = "random" if rnd <= self.cfg.cold_start_rounds else self.cfg.strategy
+    def query(self, rnd: int, model: ModelVersion, strategy: str, budget: int,
+              rejected: list[str]) -> tuple[list[Summary], int]:
+        """Phase 1-2: every device scores its pool with ``strategy``; collect valid summaries."""
+        n_offer = int(round(budget * self.cfg.random_fraction)) + int(round(budget * self.cfg.normal_share))
         q = Query(round=rnd, model_version=model.version, strategy=strategy,
-                  top_k=self.cfg.candidates_per_device, num_bins=self.cfg.num_bins,
+                  top_k=self.cfg.top_k or max(budget, 1), num_bins=self.cfg.num_bins,
                   sketch_dim=self.cfg.sketch_dim, sketch_seed=self.cfg.seed, model_onnx=model.onnx,
-                  random_k=n_random)
+                  random_k=n_offer,
+                  mc_passes=self.cfg.mc_passes if strategy == "bald" else 0, mc_dropout=self.cfg.mc_dropout,
+                  head=model.layers[-1] if strategy == "bald" else None)
         content = q.to_recorddict()
         replies = self._exchange([self._message(content, n, QUERY, rnd) for n in sorted(self.grid.get_node_ids())])
         by_device: dict[str, Summary] = {}
@@ -199,14 +235,16 @@ class Campaign:
                 continue
             self.node_of[s.device_id] = node
             self.labeled.setdefault(s.device_id, s.labeled_count)
+            self.trainable.setdefault(s.device_id, s.labeled_count)
             by_device[s.device_id] = s
             total_bytes += content_bytes(reply.content)
         return [by_device[d] for d in sorted(by_device)], total_bytes
 
-    def plan(self, rnd: int, summaries: Sequence[Summary]) -> Allocation:
+    def plan(self, rnd: int, summaries: Sequence[Summary], budget: int) -> Allocation:
         """Phase 3: spend the round's budget across devices."""
         rng = np.random.default_rng([self.cfg.seed, rnd])
-        alloc = plan_allocation(summaries, self.cfg.budget, self.cfg.allocation, self.cfg.random_fraction, rng)
+        alloc = plan_allocation(summaries, budget, self.cfg.allocation, self.cfg.random_fraction, rng,
+                                max_per_device=self.cfg.max_per_device, normal_share=self.cfg.normal_share)
         logger.info("round %d: policy %s picked %d of budget %d on %d devices", rnd, alloc.policy,
                     len(alloc.picks), alloc.budget, len(alloc.by_device()))
         return alloc
@@ -252,7 +290,8 @@ class Campaign:
         per_device: dict[str, list[LabeledSample]] = {}
         for item in labeled:
             per_device.setdefault(item.device_id, []).append(item)
-        msgs = [self._message(Labels(rnd, [i.candidate_id for i in items], [i.label for i in items]).to_recorddict(),
+        msgs = [self._message(Labels(rnd, [i.candidate_id for i in items], [i.label for i in items],
+                                     [i.random_slice for i in items]).to_recorddict(),
                               self.node_of[d], LABELS, rnd) for d, items in sorted(per_device.items())]
         new = 0
         for reply in self._exchange(msgs):
@@ -265,6 +304,8 @@ class Campaign:
                 self._reject(rejected, f"node {node}", "labels", exc)
                 continue
             self.labeled[ack.device_id] = self.labeled.get(ack.device_id, 0) + ack.stored
+            held_out = sum(i.random_slice for i in per_device.get(ack.device_id, [])) if self.cfg.holds_out_validation else 0
+            self.trainable[ack.device_id] = self.trainable.get(ack.device_id, 0) + max(ack.stored - held_out, 0)
             new += ack.stored
         self.total_labels += new
         return new
@@ -273,8 +314,9 @@ class Campaign:
         """Phase 7-8: local training on devices with labels, aggregated by Flower's FedAvg."""
         cfg = TrainConfig(round=rnd, epochs=self.cfg.local_epochs, batch_size=self.cfg.batch_size,
                           lr=self.cfg.lr, weight_decay=self.cfg.weight_decay, seed=self.cfg.seed * 1000 + step,
-                          min_steps=self.cfg.local_min_steps)
-        nodes = {self.node_of[d] for d, n in self.labeled.items() if n > 0 and d in self.node_of}
+                          min_steps=self.cfg.local_min_steps,
+                          exclude_validation=self.cfg.holds_out_validation)
+        nodes = {self.node_of[d] for d, n in self.trainable.items() if n > 0 and d in self.node_of}
         config = ConfigRecord(dict(cfg.to_configrecord()))
         fl_round = (rnd - 1) * max(self.cfg.train_rounds, 1) + step + 1
         msgs = [m for m in self.strategy.configure_train(fl_round, weights_to_arrayrecord(layers), config, self.grid)

@@ -40,6 +40,24 @@ class CampaignConfig:
         Local training on each device.
     lr, weight_decay : float
         Local optimizer.
+    max_per_device : int
+        Most labels one device is asked for per round (0 = no cap).
+    normal_share : float
+        Minimum share of each budget spent on uniformly drawn "normal" items.
+    total_budget : int
+        Labels for the whole campaign (0 = rounds x budget).
+    annotators, labels_per_annotator : int
+        Labeling capacity per round (0 annotators = unlimited).
+    min_gain_per_100, patience : float, int
+        Stopping rule: stop when the validation gain per 100 labels stays below
+        ``min_gain_per_100`` for ``patience`` rounds (0 = never stop early).
+    auto_arms : list of str
+        Strategies the ``auto`` strategy chooses among.
+    holdout_validation : str
+        "yes", "no" or "auto" (held out when ``auto`` or the stopping rule needs it):
+        keep the random slice out of training so it measures accuracy without bias.
+    mc_passes, mc_dropout : int, float
+        Monte-Carlo dropout passes and rate for BALD.
     seed : int
         Seeds model init, node sampling and allocation.
     min_nodes : int
@@ -66,6 +84,17 @@ class CampaignConfig:
     batch_size: int = 32
     lr: float = 3e-3
     weight_decay: float = 1e-4
+    max_per_device: int = 0
+    normal_share: float = 0.0
+    total_budget: int = 0
+    annotators: int = 0
+    labels_per_annotator: int = 0
+    min_gain_per_100: float = 0.0
+    patience: int = 3
+    auto_arms: list[str] = field(default_factory=lambda: ["hybrid", "margin", "badge", "random"])
+    holdout_validation: str = "auto"
+    mc_passes: int = 20
+    mc_dropout: float = 0.2
     seed: int = 0
     min_nodes: int = 1
     node_wait_s: float = 60.0
@@ -89,11 +118,26 @@ class CampaignConfig:
             ("batch_size", 1 <= self.batch_size <= 65536, "must be in [1, 65536]"),
             ("lr", 0.0 < self.lr <= 10.0, "must be in (0, 10]"),
             ("min_nodes", self.min_nodes >= 1, "must be at least 1"),
+            ("max_per_device", self.max_per_device >= 0, "must be >= 0"),
+            ("normal_share", 0.0 <= self.normal_share <= 1.0 - self.random_fraction,
+             "must be in [0, 1 - random_fraction]"),
+            ("total_budget", self.total_budget >= 0, "must be >= 0"),
+            ("holdout_validation", self.holdout_validation in ("yes", "no", "auto"), "must be yes, no or auto"),
+            ("auto_arms", bool(self.auto_arms), "must name at least one strategy"),
+            ("mc_passes", 0 <= self.mc_passes <= 256, "must be in [0, 256]"),
+            ("mc_dropout", 0.0 <= self.mc_dropout < 0.95, "must be in [0, 0.95)"),
         ]
         for name, ok, limit in checks:
             if not ok:
                 raise ConfigError(name, getattr(self, name), limit)
         return self
+
+    @property
+    def holds_out_validation(self) -> bool:
+        """Whether devices leave the random slice out of training."""
+        if self.holdout_validation == "auto":
+            return self.strategy == "auto" or self.min_gain_per_100 > 0
+        return self.holdout_validation == "yes"
 
     @property
     def candidates_per_device(self) -> int:

@@ -58,7 +58,7 @@ def test_release_labels_and_ack_round_trip() -> None:
     r = Release(round=1, device_id="d", released_ids=["a"], payloads=[b"xyz"], content_type="npy",
                 refused_ids=["b"], refusal_reasons=["consent:withdrawn"])
     assert Release.from_recorddict(wire(r.to_recorddict())) == r
-    lab = Labels(round=1, candidate_ids=["a", "b"], labels=[3, 0])
+    lab = Labels(round=1, candidate_ids=["a", "b"], labels=[3, 0], validation=[True, False])
     assert Labels.from_recorddict(wire(lab.to_recorddict())) == lab
     req = LabelRequest(round=1, candidate_ids=["a"])
     assert LabelRequest.from_recorddict(wire(req.to_recorddict())) == req

@@ -62,3 +62,47 @@ def test_unknown_policy_is_named() -> None:
     assert {"global_topk", "proportional"} <= set(available_policies())
     with pytest.raises(UnknownPolicyError, match="'best'.*proportional"):
         get_policy("best")
+
+
+def test_uncertainty_mass_follows_histograms() -> None:
+    a, b = summ("a", 100, [0.5] * 10), summ("b", 100, [0.5] * 10)
+    from dataclasses import replace
+    a = replace(a, histogram=np.array([0, 0, 90], np.int64), hist_range=(0.0, 1.0))   # mass near 1
+    b = replace(b, histogram=np.array([90, 0, 0], np.int64), hist_range=(0.0, 1.0))   # mass near 0
+    picks = get_policy("uncertainty_mass").allocate([a, b], 6, set(), np.random.default_rng(0))
+    assert sum(p.device_id == "a" for p in picks) == 5
+
+
+def test_diversity_skips_cross_device_near_duplicates() -> None:
+    from dataclasses import replace
+    a = replace(summ("a", 10, [0.9, 0.8]), sketches=np.array([[0.0, 0.0], [5.0, 5.0]], np.float32))
+    b = replace(summ("b", 10, [0.85, 0.1]), sketches=np.array([[0.01, 0.0], [-5.0, 5.0]], np.float32))
+    picks = get_policy("diversity").allocate([a, b], 3, set(), np.random.default_rng(0))
+    ids = [p.candidate_id for p in picks]
+    assert ids[0] == "a-0" and "b-0" not in ids  # b-0 is a near-duplicate of a-0 on another device
+    assert set(ids) == {"a-0", "a-1", "b-1"}
+
+
+def test_diversity_over_10k_devices_runs() -> None:
+    rng = np.random.default_rng(0)
+    from dataclasses import replace
+    many = [replace(summ(f"d{i}", 100, list(rng.random(20))), sketches=rng.normal(size=(20, 32)).astype(np.float32))
+            for i in range(10_000)]
+    alloc = plan_allocation(many, 200, "diversity", 0.1, rng)
+    assert len(alloc.picks) == 200  # no random offers here: the policy spends the whole budget
+    assert len({(p.device_id, p.candidate_id) for p in alloc.picks}) == 200
+
+
+def test_per_device_cap_moves_budget_elsewhere() -> None:
+    s = [summ("a", 10, [0.9] * 10), summ("b", 10, [0.1] * 10)]
+    alloc = plan_allocation(s, 8, "global_topk", 0.0, np.random.default_rng(0), max_per_device=3)
+    counts = {d: sum(p.device_id == d for p in alloc.picks) for d in "ab"}
+    assert counts == {"a": 3, "b": 3}  # both capped: 6 of 8 spent
+
+
+def test_normal_share_comes_from_random_offers_outside_the_slice() -> None:
+    s = [summ("a", 50, [0.9] * 6, [f"ra{i}" for i in range(4)]), summ("b", 50, [0.8] * 6, [f"rb{i}" for i in range(4)])]
+    alloc = plan_allocation(s, 10, "global_topk", 0.2, np.random.default_rng(0), normal_share=0.2)
+    reasons = [p.reason for p in alloc.picks]
+    assert reasons.count("random-slice") == 2 and reasons.count("normal-share") == 2
+    assert len({(p.device_id, p.candidate_id) for p in alloc.picks}) == 10

@@ -1,0 +1,108 @@
+"""Which acquisition strategy the devices use each round: fixed, or learned (``auto``).
+
+``auto`` treats strategies as arms of a discounted-UCB bandit. After each round the
+reward of the arm played is the accuracy gain of the new model over the previous one,
+both evaluated on the same held-out random slice (a paired difference). Discounting
+lets it follow the shifting best arm as the labeled set grows: uncertainty sampling
+that hurts with a few hundred labels can win later, and the reverse.
+
+References
+----------
+Garivier & Moulines, "On Upper-Confidence Bound Policies for Switching Bandit
+Problems", ALT 2011; Hsu & Lin, "Active Learning by Learning", AAAI 2015;
+Baram, El-Yaniv & Luz, "Online Choice of Active Learning Algorithms", JMLR 2004.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+
+logger = logging.getLogger(__name__)
+
+AUTO = "auto"
+DEFAULT_ARMS = ("hybrid", "margin", "badge", "random")
+
+
+@dataclass
+class StrategyChoice:
+    """The strategy for one round and why."""
+
+    strategy: str
+    reason: str
+
+
+class FixedStrategy:
+    """Always the same strategy (after the cold start)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def choose(self, rnd: int) -> StrategyChoice:
+        return StrategyChoice(self.name, "fixed by configuration")
+
+    def reward(self, strategy: str, gain: float) -> None:
+        """Fixed choice: rewards are only logged."""
+
+
+@dataclass
+class _Arm:
+    weight: float = 0.0   # discounted number of plays
+    total: float = 0.0    # discounted sum of rewards
+
+
+@dataclass
+class AutoStrategy:
+    """Discounted UCB over strategy arms; rewards are paired validation-accuracy gains.
+
+    Parameters
+    ----------
+    arms : tuple of str
+        Candidate strategies (registered device-side names).
+    discount : float
+        Weight of a reward one round older (1 = no forgetting).
+    exploration : float
+        UCB bonus scale, in accuracy points.
+    """
+
+    arms: tuple[str, ...] = DEFAULT_ARMS
+    discount: float = 0.9
+    exploration: float = 0.02
+    stats: dict[str, _Arm] = field(default_factory=dict)
+    history: list[tuple[str, float]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.stats = {a: _Arm() for a in self.arms}
+
+    def choose(self, rnd: int) -> StrategyChoice:
+        untried = [a for a in self.arms if self.stats[a].weight == 0]
+        if untried:
+            return StrategyChoice(untried[0], "auto: first play of this arm")
+        total = sum(s.weight for s in self.stats.values())
+        best, best_value, detail = self.arms[0], -math.inf, []
+        for a in self.arms:
+            s = self.stats[a]
+            mean = s.total / s.weight
+            bonus = self.exploration * math.sqrt(2 * math.log(max(total, 1.0 + 1e-9)) / s.weight)
+            detail.append(f"{a}: mean gain {mean:+.4f} + bonus {bonus:.4f}")
+            if mean + bonus > best_value:
+                best, best_value = a, mean + bonus
+        return StrategyChoice(best, "auto (discounted UCB): " + "; ".join(detail))
+
+    def reward(self, strategy: str, gain: float) -> None:
+        """Record the validation gain of the round played with ``strategy``."""
+        if strategy not in self.stats or math.isnan(gain):
+            return
+        for s in self.stats.values():
+            s.weight *= self.discount
+            s.total *= self.discount
+        self.stats[strategy].weight += 1.0
+        self.stats[strategy].total += gain
+        self.history.append((strategy, gain))
+        logger.info("auto: %s gained %+.4f on the validation slice", strategy, gain)
+
+
+def make_selector(name: str, arms: tuple[str, ...] = DEFAULT_ARMS) -> FixedStrategy | AutoStrategy:
+    """``auto`` gives the bandit, any other name a fixed strategy."""
+    return AutoStrategy(arms=arms) if name == AUTO else FixedStrategy(name)
