@@ -73,7 +73,7 @@ def simulate(
     alpha: float = typer.Option(0.5, help="Dirichlet concentration of the label skew"),
     rounds: Optional[int] = typer.Option(None, help="active-learning rounds [default: 10]"),
     budget: Optional[int] = typer.Option(None, help="labels per round [default: 20]"),
-    strategy: Optional[str] = typer.Option(None, help="acquisition strategy [default: margin]"),
+    strategy: Optional[str] = typer.Option(None, help="acquisition strategy, or auto (a bandit over strategies) [default: auto]"),
     allocation: Optional[str] = typer.Option(None, help="allocation policy [default: proportional]"),
     seed: Optional[int] = typer.Option(None, help="seed [default: 0]"),
     backend: str = typer.Option("inprocess", help="inprocess (fast, deterministic) or ray (Flower's engine)"),

@@ -70,7 +70,7 @@ class CampaignConfig:
     num_classes: int = 0
     rounds: int = 10
     budget: int = 20
-    strategy: str = "margin"
+    strategy: str = "auto"
     allocation: str = "proportional"
     cold_start_rounds: int = 2
     random_fraction: float = 0.1

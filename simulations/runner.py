@@ -49,6 +49,12 @@ class SimulationConfig:
             raise SimulationError(f"clients must be in [1, 100000]; got {self.clients}")
         if not self.alpha > 0:
             raise SimulationError(f"alpha must be > 0; got {self.alpha}")
+        from fedsift.edge_runtime import available_strategies
+
+        known = available_strategies()
+        for name in [self.campaign.strategy, *self.campaign.auto_arms]:
+            if name != "auto" and name not in known:
+                raise SimulationError(f"unknown strategy '{name}'; choose auto or one of {', '.join(known)}")
         return self
 
     def to_dict(self) -> dict[str, Any]:
