@@ -89,6 +89,7 @@ def simulate(
     sim = load_simulation_config(
         config, {"dataset": dataset, "clients": clients, "alpha": alpha, "backend": backend, "oracle_noise": noise},
         {"rounds": rounds, "budget": budget, "strategy": strategy, "allocation": allocation, "seed": seed})
+    sim.validate()
     result = _run_with_progress(sim, f"{sim.campaign.strategy} on {sim.dataset}")
     result.write(out)
     console.print(_curve_table(f"{sim.dataset}, {sim.clients} clients, alpha={sim.alpha}, backend={sim.backend}",
