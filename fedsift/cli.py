@@ -18,6 +18,17 @@ apply_offline_environment()
 
 app = typer.Typer(help="fedsift: federated, edge-aware active learning on Flower.", no_args_is_help=True,
                   add_completion=False)
+
+
+def _mount_subcommands() -> None:
+    from fedsift.audit_cli import audit_app
+    from fedsift.mask_cli import mask_command
+
+    app.add_typer(audit_app, name="audit")
+    app.command("mask")(mask_command)
+
+
+_mount_subcommands()
 console = Console()
 
 
@@ -78,6 +89,7 @@ def simulate(
     seed: Optional[int] = typer.Option(None, help="seed [default: 0]"),
     backend: str = typer.Option("inprocess", help="inprocess (fast, deterministic) or ray (Flower's engine)"),
     noise: float = typer.Option(0.0, help="simulated annotator label noise"),
+    provenance: Optional[Path] = typer.Option(None, help="folder for the provenance log and its signing key"),
     config: Optional[Path] = typer.Option(None, help="TOML file with settings (options override it)"),
     out: Path = typer.Option(Path("runs/latest"), help="folder for results.json and learning_curve.png"),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
@@ -87,7 +99,8 @@ def simulate(
 
     _setup_logging(verbose)
     sim = load_simulation_config(
-        config, {"dataset": dataset, "clients": clients, "alpha": alpha, "backend": backend, "oracle_noise": noise},
+        config, {"dataset": dataset, "clients": clients, "alpha": alpha, "backend": backend, "oracle_noise": noise,
+         "provenance": str(provenance) if provenance else None},
         {"rounds": rounds, "budget": budget, "strategy": strategy, "allocation": allocation, "seed": seed})
     sim.validate()
     result = _run_with_progress(sim, f"{sim.campaign.strategy} on {sim.dataset}")

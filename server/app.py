@@ -18,6 +18,7 @@ from .config import CampaignConfig
 from .errors import ConfigError
 from .evaluation import TestSetEvaluator
 from .labeling import Labeler
+from .trail import CampaignTrail
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ def build_server_app(
     evaluator: TestSetEvaluator | None = None,
     on_round: Callable[[RoundResult], None] | None = None,
     on_done: Callable[[Campaign], None] | None = None,
+    trail: CampaignTrail | None = None,
 ) -> ServerApp:
     """A ServerApp running one campaign with these settings.
 
@@ -43,6 +45,8 @@ def build_server_app(
         Receives each :class:`RoundResult` as it completes.
     on_done : callable, optional
         Receives the finished :class:`Campaign`.
+    trail : CampaignTrail, optional
+        Provenance log writer.
 
     Returns
     -------
@@ -53,7 +57,7 @@ def build_server_app(
 
     @app.main()
     def main(grid: Grid, context: Context) -> None:
-        campaign = Campaign(grid, config, labeler, evaluator, on_round)
+        campaign = Campaign(grid, config, labeler, evaluator, on_round, trail)
         campaign.run()
         if on_done is not None:
             on_done(campaign)

@@ -36,7 +36,7 @@ from fedsift.protocols import (
     weights_to_arrayrecord,
 )
 
-from .allocation import Allocation, plan_allocation
+from .allocation import Allocation, get_policy, plan_allocation
 from .budget import BudgetConfig, BudgetPlanner
 from .config import CampaignConfig
 from .errors import NoNodesError
@@ -45,6 +45,7 @@ from .labeling import LabeledSample, Labeler, ReleasedSample
 from .model import init_weights
 from .registry import ModelRegistry, ModelVersion
 from .selection import make_selector
+from .trail import CampaignTrail
 from .validation import ValidationSet
 
 logger = logging.getLogger(__name__)
@@ -101,11 +102,14 @@ class Campaign:
         Held-out accuracy of each published model.
     on_round : callable, optional
         Called with every :class:`RoundResult` (progress bars, result files).
+    trail : CampaignTrail, optional
+        Writes every phase to the provenance log and signs a checkpoint per round.
     """
 
     def __init__(self, grid: Grid, config: CampaignConfig, labeler: Labeler,
                  evaluator: TestSetEvaluator | None = None,
-                 on_round: Callable[[RoundResult], None] | None = None) -> None:
+                 on_round: Callable[[RoundResult], None] | None = None,
+                 trail: CampaignTrail | None = None) -> None:
         self.grid = grid
         self.cfg = config.validate()
         self.labeler = labeler
@@ -125,13 +129,15 @@ class Campaign:
             labels_per_annotator=self.cfg.labels_per_annotator, min_gain_per_100=self.cfg.min_gain_per_100,
             patience=self.cfg.patience))
         self.validation = ValidationSet()
+        self.trail = trail
+        self.refusals: list[tuple[str, str, str]] = []
 
     # ------------------------------------------------------------------ loop
     def run(self) -> list[RoundResult]:
         """Publish the initial model, then run ``config.rounds`` rounds."""
         self.wait_for_nodes()
         sizes = [self.cfg.num_features, *self.cfg.hidden, self.cfg.num_classes]
-        model = self.registry.publish(init_weights(sizes, self.cfg.seed))
+        model = self.publish(init_weights(sizes, self.cfg.seed))
         self._record(RoundResult(0, 0, 0, self.evaluate(model), model.version, 0))
         for rnd in range(1, self.cfg.rounds + 1):
             start = time.perf_counter()
@@ -145,10 +151,18 @@ class Campaign:
             else:
                 choice = self.selector.choose(rnd)
                 strategy, why = choice.strategy, choice.reason
+            if self.trail:
+                self.trail.round_started(rnd, strategy, decision.budget, [why, *decision.reasons])
             summaries, summary_bytes = self.query(rnd, model, strategy, decision.budget, rejected)
             allocation = self.plan(rnd, summaries, decision.budget)
+            if self.trail:
+                self.trail.summaries(rnd, model.version, strategy, summaries)
+                self.trail.selection(rnd, allocation, get_policy(self.cfg.allocation).version, strategy)
             released, refused = self.request_labels(rnd, allocation, rejected)
             labeled = self.label(released)
+            if self.trail:
+                self.trail.releases(rnd, released, self.refusals)
+                self.trail.labels(rnd, labeled)
             self.validation.add(released, labeled)
             new = self.deliver(rnd, labeled, rejected)
             layers = model.layers
@@ -167,6 +181,9 @@ class Campaign:
                 seconds=time.perf_counter() - start, strategy=strategy, budget=decision.budget,
                 validation_accuracy=val_new, validation_size=len(self.validation),
                 reasons=[f"strategy: {why}", *("budget: " + r for r in decision.reasons)])
+            if self.trail:
+                self.trail.trained(rnd, model.version, len(summaries), result.accuracy, val_new)
+                self.trail.checkpoint()
             self._record(result)
         return self.results
 
@@ -258,6 +275,7 @@ class Campaign:
                 for d, ids in sorted(wanted.items())]
         released: list[ReleasedSample] = []
         refused = 0
+        self.refusals = []
         for reply in self._exchange(msgs):
             node = reply.metadata.src_node_id
             if reply.has_error():
@@ -276,6 +294,7 @@ class Campaign:
                 self._reject(rejected, f"device {rel.device_id} (node {node})", "label_request", problem)
                 continue
             refused += len(rel.refused_ids)
+            self.refusals += [(rel.device_id, c, why) for c, why in zip(rel.refused_ids, rel.refusal_reasons)]
             released += [ReleasedSample(rnd, rel.device_id, cid, payload, rel.content_type,
                                         (rel.device_id, cid) in random_slice)
                          for cid, payload in zip(rel.released_ids, rel.payloads)]
@@ -344,7 +363,10 @@ class Campaign:
 
     def publish(self, layers) -> ModelVersion:  # type: ignore[no-untyped-def]
         """Export the new global model to ONNX and register it."""
-        return self.registry.publish(layers)
+        mv = self.registry.publish(layers)
+        if self.trail:
+            self.trail.model_published(mv.version, mv.onnx)
+        return mv
 
     def evaluate(self, model: ModelVersion) -> float:
         """Held-out accuracy of the published artifact (NaN without an evaluator)."""

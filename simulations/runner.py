@@ -33,13 +33,18 @@ BACKENDS = ("inprocess", "ray")
 
 @dataclass
 class SimulationConfig:
-    """A simulated campaign: data, devices, backend and the campaign settings."""
+    """A simulated campaign: data, devices, backend and the campaign settings.
+
+    ``provenance`` names a folder for the provenance log (``provenance.db``) and its
+    checkpoint signing key (``checkpoint.key`` with ``.pub``/``.vkey``); empty = none.
+    """
 
     dataset: str = "digits"
     clients: int = 10
     alpha: float = 0.5
     backend: str = "inprocess"
     oracle_noise: float = 0.0
+    provenance: str = ""
     campaign: CampaignConfig = field(default_factory=CampaignConfig)
 
     def validate(self) -> SimulationConfig:
@@ -82,6 +87,17 @@ class SimulationResult:
         return out
 
 
+def _open_trail(folder: Path):  # type: ignore[no-untyped-def]
+    from fedsift.privacy.checkpoint import generate_signer, load_signer
+    from fedsift.privacy.provenance import DEFAULT_ORIGIN, ProvenanceLog
+    from fedsift.server.trail import CampaignTrail
+
+    folder.mkdir(parents=True, exist_ok=True)
+    key = folder / "checkpoint.key"
+    signer = load_signer(key, DEFAULT_ORIGIN) if key.exists() else generate_signer(key, DEFAULT_ORIGIN)
+    return CampaignTrail(ProvenanceLog(folder / "provenance.db", origin=DEFAULT_ORIGIN), signer)
+
+
 def run_simulation(config: SimulationConfig, on_round: Callable[[RoundResult], None] | None = None) -> SimulationResult:
     """Run the campaign described by ``config``.
 
@@ -110,11 +126,13 @@ def run_simulation(config: SimulationConfig, on_round: Callable[[RoundResult], N
         if on_round is not None:
             on_round(result)
 
+    trail = _open_trail(Path(config.provenance)) if config.provenance else None
     server_app = build_server_app(
         campaign,
         labeler=SimulatedOracle(data.x_train, data.y_train, config.oracle_noise, seed=campaign.seed),
         evaluator=TestSetEvaluator(data.x_test, data.y_test),
         on_round=record,
+        trail=trail,
     )
     client_app = build_client_app(SimulatedPoolLoader(config.dataset, config.clients, config.alpha, campaign.seed))
     start = time.perf_counter()
