@@ -159,6 +159,8 @@ class Campaign:
                 self.trail.summaries(rnd, model.version, strategy, summaries)
                 self.trail.selection(rnd, allocation, get_policy(self.cfg.allocation).version, strategy)
             released, refused = self.request_labels(rnd, allocation, rejected)
+            if refused:
+                released += self.reallocate(rnd, summaries, allocation, refused, rejected)
             labeled = self.label(released)
             if self.trail:
                 self.trail.releases(rnd, released, self.refusals)
@@ -299,6 +301,27 @@ class Campaign:
                                         (rel.device_id, cid) in random_slice)
                          for cid, payload in zip(rel.released_ids, rel.payloads)]
         return released, refused
+
+    def reallocate(self, rnd: int, summaries: Sequence[Summary], allocation: Allocation, refused: int,
+                   rejected: list[str]) -> list[ReleasedSample]:
+        """Spend the budget of refused items once more, on candidates not yet asked for.
+
+        One extra request wave, so a consent withdrawn between selection and release
+        does not shrink the round's labels; refused items are never asked for again.
+        """
+        first_refusals = list(self.refusals)
+        taken = {(p.device_id, p.candidate_id) for p in allocation.picks}
+        rng = np.random.default_rng([self.cfg.seed, rnd, 1])
+        live = [s for s in summaries if s.device_id in self.node_of]
+        picks = get_policy(self.cfg.allocation).allocate(live, refused, taken, rng)
+        if not picks:
+            return []
+        extra = Allocation(policy=allocation.policy, budget=refused, picks=picks)
+        logger.info("round %d: %d items refused; reallocating to %d other candidates", rnd, refused, len(picks))
+        allocation.picks += picks
+        released, _ = self.request_labels(rnd, extra, rejected)
+        self.refusals = first_refusals + self.refusals
+        return released
 
     def label(self, released: Sequence[ReleasedSample]) -> list[LabeledSample]:
         """Phase 5: the labeler (oracle or annotators) labels what was released."""

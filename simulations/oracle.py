@@ -8,12 +8,16 @@ noise flips a share of answers to another class.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from fedsift.client.privacy_gate import unpack_sample
 from fedsift.client.release import npy_to_sample
+from fedsift.privacy.errors import PrivacyError
+from fedsift.privacy.sealing import LabelingService, SealedRelease
 from fedsift.server.labeling import LabeledSample, ReleasedSample
 
 logger = logging.getLogger(__name__)
@@ -36,7 +40,8 @@ class SimulatedOracle:
         Seed of the noise.
     """
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, noise: float = 0.0, seed: int = 0) -> None:
+    def __init__(self, x: np.ndarray, y: np.ndarray, noise: float = 0.0, seed: int = 0,
+                 opener: Callable[[ReleasedSample], bytes] | None = None) -> None:
         if not 0.0 <= noise < 1.0:
             raise ValueError(f"oracle noise must be in [0, 1); got {noise}")
         self.truth = {_key(row): int(label) for row, label in zip(x, y)}
@@ -44,16 +49,20 @@ class SimulatedOracle:
         self.noise = noise
         self.rng = np.random.default_rng(seed)
         self.answered = 0
+        self.opener = opener
 
     def label(self, samples: Sequence[ReleasedSample]) -> list[LabeledSample]:
         out = []
         for s in samples:
-            if s.content_type != "npy":
-                logger.error("oracle cannot read content type %r from %s", s.content_type, s.device_id)
-                continue
             try:
-                label = self.truth[_key(npy_to_sample(s.payload))]
-            except (KeyError, ValueError) as exc:
+                if s.content_type == "npy":
+                    payload = s.payload
+                elif self.opener is not None:
+                    payload = self.opener(s)
+                else:
+                    raise ValueError(f"cannot read content type {s.content_type!r}")
+                label = self.truth[_key(npy_to_sample(payload))]
+            except (KeyError, ValueError, PrivacyError) as exc:
                 logger.error("oracle does not recognize sample %s from %s: %r", s.candidate_id, s.device_id, exc)
                 continue
             if self.noise and self.rng.random() < self.noise:
@@ -61,3 +70,17 @@ class SimulatedOracle:
             out.append(LabeledSample(s.device_id, s.candidate_id, label, "simulated-oracle", s.random_slice))
             self.answered += 1
         return out
+
+
+def sealed_opener(service: LabelingService) -> Callable[[ReleasedSample], bytes]:
+    """Open HPKE-sealed releases as the labeling service, checking each header matches the request."""
+
+    def open_release(s: ReleasedSample) -> bytes:
+        try:
+            sealed = SealedRelease.from_dict(json.loads(s.payload))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"malformed sealed release: {exc}") from exc
+        plain = service.open(sealed, candidate_id=s.candidate_id, round=s.round, device_id=s.device_id)
+        return unpack_sample(plain)[0]
+
+    return open_release

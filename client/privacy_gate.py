@@ -1,0 +1,106 @@
+"""The privacy layer's release gate: what the skeleton's seam plugs in for real devices.
+
+- ids leave as keyed HMACs of the local id (:class:`Pseudonymizer`); deleting the key
+  makes every id unlinkable;
+- only items with a recorded, unexpired consent for the scope are candidates, are
+  released, or are trained on (:class:`ConsentStore`);
+- metadata leaves only masked (:class:`Masker`, Presidio with fedsift's recognizers);
+- a released sample (features as ``.npy`` plus its masked metadata) is sealed with
+  HPKE to the labeling service's current key (:class:`Sealer`), bound to its candidate
+  id, round and device; the server relays ciphertext only.
+
+Everything here is numpy + cryptography (+ Presidio for metadata): no torch.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from fedsift.privacy.consent import ConsentStore
+from fedsift.privacy.errors import PrivacyError
+from fedsift.privacy.keyset import KeySet
+from fedsift.privacy.masking import Masker
+from fedsift.privacy.pseudonym import Pseudonymizer
+from fedsift.privacy.sealing import Sealer
+
+from .release import Refusal, ReleasedItem, sample_to_npy
+
+logger = logging.getLogger(__name__)
+
+SEALED_CONTENT_TYPE = "hpke"
+
+
+def pack_sample(sample: np.ndarray, metadata: dict[str, str]) -> bytes:
+    """``len(meta) (4 bytes) | masked metadata JSON | .npy features``: what gets sealed."""
+    meta = json.dumps(metadata, sort_keys=True).encode()
+    return len(meta).to_bytes(4, "big") + meta + sample_to_npy(sample)
+
+
+def unpack_sample(data: bytes) -> tuple[bytes, dict[str, str]]:
+    """Inverse of :func:`pack_sample`: (``.npy`` bytes, metadata)."""
+    n = int.from_bytes(data[:4], "big")
+    if n > len(data) - 4:
+        raise ValueError("sealed sample envelope is truncated")
+    return data[4 + n:], json.loads(data[4:4 + n])
+
+
+class PrivacyGate:
+    """Pseudonyms, consent, masking and sealing for one device.
+
+    Parameters
+    ----------
+    pseudonyms : Pseudonymizer
+        The device's id key.
+    consent : ConsentStore
+        The device's consent records.
+    masker : Masker
+        Metadata masking policy and recognizers.
+    sealer : Sealer
+        Seals to the labeling service (its signer pinned).
+    keyset : callable
+        Returns the labeling service's current signed key set.
+    source_field : str
+        Metadata field naming an item's source, for source-level consent.
+    """
+
+    content_type = SEALED_CONTENT_TYPE
+
+    def __init__(self, pseudonyms: Pseudonymizer, consent: ConsentStore, masker: Masker, sealer: Sealer,
+                 keyset: Callable[[], KeySet], source_field: str = "source",
+                 metadata: Callable[[str], dict[str, str]] | None = None) -> None:
+        self.pseudonyms = pseudonyms
+        self.consent = consent
+        self.masker = masker
+        self.sealer = sealer
+        self.keyset = keyset
+        self.source_field = source_field
+        self.sources = metadata or (lambda local_id: {})
+
+    def outgoing_ids(self, local_ids: Sequence[str]) -> list[str]:
+        return [self.pseudonyms.pseudonym(i) for i in local_ids]
+
+    def consented(self, local_ids: Sequence[str], scope: str) -> np.ndarray:
+        return np.array([self.consent.check(i, self.sources(i).get(self.source_field), scope).granted
+                         for i in local_ids], dtype=bool)
+
+    def masked_metadata(self, metadata: Sequence[dict[str, str]]) -> list[dict[str, str]]:
+        return [self.masker.mask_record(m)[0] for m in metadata]
+
+    def release(self, round_: int, device_id: str, local_id: str, candidate_id: str, sample: np.ndarray,
+                metadata: dict[str, str]) -> ReleasedItem | Refusal:
+        decision = self.consent.check(local_id, metadata.get(self.source_field), "labeling")
+        if not decision.granted:
+            return Refusal(candidate_id, f"consent:{decision.reason}")
+        masked, report = self.masker.mask_record(metadata)
+        try:
+            sealed = self.sealer.seal(pack_sample(sample, masked), self.keyset(), candidate_id=candidate_id,
+                                      round=round_, device_id=device_id)
+        except PrivacyError as exc:  # no valid key: refuse to send rather than send in the clear
+            logger.error("device %s refuses to release %s: %s", device_id, candidate_id, exc)
+            return Refusal(candidate_id, f"sealing:{type(exc).__name__}")
+        logger.debug("released %s with masked entities %s", candidate_id, report)
+        return ReleasedItem(candidate_id, json.dumps(sealed.to_dict(), sort_keys=True).encode(), self.content_type)
