@@ -10,6 +10,7 @@ which Flower turns into an error reply; the device's state is left untouched.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 import logging
 import zlib
 from collections import OrderedDict
@@ -137,6 +138,9 @@ class DeviceAgent:
         summary = build_summary(q, device_id, outgoing, scores, out.probs, out.embedding,
                                 labeled_count=len(labeled), consented_count=len(eligible), metadata=metadata,
                                 random_ids=random_ids, pool_size=len(unlabeled), selection=selection)
+        hist, counts, eps = gate.noise_summary(summary.histogram, summary.class_counts, rng)
+        summary = replace(summary, histogram=np.asarray(hist, np.int64), class_counts=np.asarray(counts, np.int64),
+                          epsilon_spent=eps)
         return Message(summary.to_recorddict(), reply_to=msg)
 
     def _context(self, needs: frozenset[str], q: Query, context: Context, pool: LocalPool, labeled: dict[str, int],

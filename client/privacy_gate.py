@@ -5,6 +5,8 @@
 - only items with a recorded, unexpired consent for the scope are candidates, are
   released, or are trained on (:class:`ConsentStore`);
 - metadata leaves only masked (:class:`Masker`, Presidio with fedsift's recognizers);
+- summary histograms and class counts get Laplace/Gaussian noise with a per-round ε
+  charged to the device's accountant, which refuses once the total is spent;
 - a released sample (features as ``.npy`` plus its masked metadata) is sealed with
   HPKE to the labeling service's current key (:class:`Sealer`), bound to its candidate
   id, round and device; the server relays ciphertext only.
@@ -21,6 +23,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from fedsift.privacy.consent import ConsentStore
+from fedsift.privacy.dp import BudgetAccountant, DPConfig, privatize
 from fedsift.privacy.errors import PrivacyError
 from fedsift.privacy.keyset import KeySet
 from fedsift.privacy.masking import Masker
@@ -65,13 +68,18 @@ class PrivacyGate:
         Returns the labeling service's current signed key set.
     source_field : str
         Metadata field naming an item's source, for source-level consent.
+    metadata : callable, optional
+        Local id -> raw metadata (for source-level consent of items not in hand).
+    dp : tuple of (DPConfig, BudgetAccountant), optional
+        Differential privacy for summaries; off when absent or not enabled.
     """
 
     content_type = SEALED_CONTENT_TYPE
 
     def __init__(self, pseudonyms: Pseudonymizer, consent: ConsentStore, masker: Masker, sealer: Sealer,
                  keyset: Callable[[], KeySet], source_field: str = "source",
-                 metadata: Callable[[str], dict[str, str]] | None = None) -> None:
+                 metadata: Callable[[str], dict[str, str]] | None = None,
+                 dp: tuple[DPConfig, BudgetAccountant] | None = None) -> None:
         self.pseudonyms = pseudonyms
         self.consent = consent
         self.masker = masker
@@ -79,6 +87,7 @@ class PrivacyGate:
         self.keyset = keyset
         self.source_field = source_field
         self.sources = metadata or (lambda local_id: {})
+        self.dp = dp
 
     def outgoing_ids(self, local_ids: Sequence[str]) -> list[str]:
         return [self.pseudonyms.pseudonym(i) for i in local_ids]
@@ -104,3 +113,12 @@ class PrivacyGate:
             return Refusal(candidate_id, f"sealing:{type(exc).__name__}")
         logger.debug("released %s with masked entities %s", candidate_id, report)
         return ReleasedItem(candidate_id, json.dumps(sealed.to_dict(), sort_keys=True).encode(), self.content_type)
+
+    def noise_summary(self, histogram: np.ndarray, class_counts: np.ndarray,
+                      rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, float]:
+        """Noise the counts (raises PrivacyBudgetExceeded once the device's total ε is spent)."""
+        if self.dp is None or not self.dp[0].enabled:
+            return histogram, class_counts, 0.0
+        config, accountant = self.dp
+        rel = privatize({"histogram": histogram, "class_counts": class_counts}, config, accountant, rng)
+        return rel.arrays["histogram"], rel.arrays["class_counts"], float(rel.spent_epsilon)

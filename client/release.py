@@ -61,6 +61,11 @@ class ReleaseGate(Protocol):
         """Package one sample for labeling, or refuse with a reason."""
         ...
 
+    def noise_summary(self, histogram: np.ndarray, class_counts: np.ndarray,
+                      rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, float]:
+        """Summary counts as they may leave (DP noise), and the device's total ε spent."""
+        ...
+
 
 def sample_to_npy(sample: np.ndarray) -> bytes:
     """Serialize a feature vector as ``.npy`` bytes (no pickle)."""
@@ -91,3 +96,7 @@ class UnprotectedGate:
     def release(self, round_: int, device_id: str, local_id: str, candidate_id: str, sample: np.ndarray,
                 metadata: dict[str, str]) -> ReleasedItem | Refusal:
         return ReleasedItem(candidate_id, sample_to_npy(sample), self.content_type)
+
+    def noise_summary(self, histogram: np.ndarray, class_counts: np.ndarray,
+                      rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, float]:
+        return histogram, class_counts, 0.0

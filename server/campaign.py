@@ -70,9 +70,11 @@ class RoundResult:
     validation_accuracy: float = float("nan")
     validation_size: int = 0
     reasons: list[str] = field(default_factory=list)
+    epsilon_max: float = 0.0
 
     def to_dict(self) -> dict[str, object]:
         return {
+            "epsilon_max": self.epsilon_max,
             "strategy": self.strategy, "budget": self.budget, "validation_accuracy": self.validation_accuracy,
             "validation_size": self.validation_size, "reasons": list(self.reasons),
             "round": self.round, "labels": self.labels, "new_labels": self.new_labels,
@@ -182,6 +184,7 @@ class Campaign:
                 summary_bytes_per_device=summary_bytes / max(len(summaries), 1),
                 seconds=time.perf_counter() - start, strategy=strategy, budget=decision.budget,
                 validation_accuracy=val_new, validation_size=len(self.validation),
+                epsilon_max=max((s.epsilon_spent for s in summaries), default=0.0),
                 reasons=[f"strategy: {why}", *("budget: " + r for r in decision.reasons)])
             if self.trail:
                 self.trail.trained(rnd, model.version, len(summaries), result.accuracy, val_new)

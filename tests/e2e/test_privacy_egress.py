@@ -159,3 +159,23 @@ def test_masking_and_sealing_run_without_torch(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["mail", "<EMAIL_ADDRESS>", "False"]
+
+
+def test_dp_summaries_report_epsilon_and_stop_at_the_budget(setup, tmp_path: Path) -> None:
+    from fedsift.client import build_client_app
+    from fedsift.privacy.dp import BudgetAccountant, DPConfig
+
+    loader, gate, _, _ = setup
+    cfg = DPConfig(enabled=True, mechanism="laplace", epsilon_per_round=0.5, total_epsilon=1.2)
+
+    def dp_gate(context: Context, device_id: str) -> PrivacyGate:
+        g = gate(context, device_id)
+        g.dp = (cfg, BudgetAccountant(cfg.total_epsilon, cfg.total_delta, path=tmp_path / f"{device_id}.json"))
+        return g
+
+    results, wire = run(setup, build_client_app(loader, dp_gate), rounds=3, budget=6)
+    assert [r.epsilon_max for r in results[1:]] == [0.5, 1.0, 0.0]
+    assert results[1].devices == results[2].devices == CLIENTS
+    assert results[3].devices == 0 and results[3].new_labels == 0  # every device refused a third release of ε
+    errors = [m.error.reason for m in wire if m.has_error()]
+    assert errors and all("PrivacyBudgetExceeded" in e for e in errors)
