@@ -185,7 +185,8 @@ class DeviceAgent:
         if refused:
             logger.info("device %s refused %d of %d requested items", device_id, len(refused), len(req.candidate_ids))
         reply = Release(round=req.round, device_id=device_id, released_ids=released_ids, payloads=payloads,
-                        content_type=content_type, refused_ids=refused, refusal_reasons=reasons)
+                        content_type=content_type, refused_ids=refused, refusal_reasons=reasons,
+                        device_checkpoint=gate.checkpoint())
         return Message(reply.to_recorddict(), reply_to=msg)
 
     # -------------------------------------------------------------- labels

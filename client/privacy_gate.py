@@ -16,6 +16,7 @@ Everything here is numpy + cryptography (+ Presidio for metadata): no torch.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -23,6 +24,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from fedsift.privacy.consent import ConsentStore
+from fedsift.privacy import provenance as pv
+from fedsift.privacy.checkpoint import CheckpointSigner
 from fedsift.privacy.dp import BudgetAccountant, DPConfig, privatize
 from fedsift.privacy.errors import PrivacyError
 from fedsift.privacy.keyset import KeySet
@@ -72,6 +75,9 @@ class PrivacyGate:
         Local id -> raw metadata (for source-level consent of items not in hand).
     dp : tuple of (DPConfig, BudgetAccountant), optional
         Differential privacy for summaries; off when absent or not enabled.
+    log : tuple of (ProvenanceLog, CheckpointSigner), optional
+        The device's own provenance log of consent decisions, masking and releases;
+        its signed checkpoint goes out with every release.
     """
 
     content_type = SEALED_CONTENT_TYPE
@@ -79,7 +85,8 @@ class PrivacyGate:
     def __init__(self, pseudonyms: Pseudonymizer, consent: ConsentStore, masker: Masker, sealer: Sealer,
                  keyset: Callable[[], KeySet], source_field: str = "source",
                  metadata: Callable[[str], dict[str, str]] | None = None,
-                 dp: tuple[DPConfig, BudgetAccountant] | None = None) -> None:
+                 dp: tuple[DPConfig, BudgetAccountant] | None = None,
+                 log: tuple[pv.ProvenanceLog, CheckpointSigner] | None = None) -> None:
         self.pseudonyms = pseudonyms
         self.consent = consent
         self.masker = masker
@@ -88,6 +95,7 @@ class PrivacyGate:
         self.source_field = source_field
         self.sources = metadata or (lambda local_id: {})
         self.dp = dp
+        self.log = log
 
     def outgoing_ids(self, local_ids: Sequence[str]) -> list[str]:
         return [self.pseudonyms.pseudonym(i) for i in local_ids]
@@ -102,17 +110,33 @@ class PrivacyGate:
     def release(self, round_: int, device_id: str, local_id: str, candidate_id: str, sample: np.ndarray,
                 metadata: dict[str, str]) -> ReleasedItem | Refusal:
         decision = self.consent.check(local_id, metadata.get(self.source_field), "labeling")
+        self._event(pv.CONSENT_DECISION, {pv.ROUND: round_, pv.DEVICE_ID: device_id, pv.CANDIDATE_ID: candidate_id,
+                                          pv.DECISION: pv.GRANTED if decision.granted else pv.REFUSED,
+                                          pv.SCOPE: "label", "reason": decision.reason})
         if not decision.granted:
             return Refusal(candidate_id, f"consent:{decision.reason}")
         masked, report = self.masker.mask_record(metadata)
+        self._event(pv.MASKING_REPORT, {pv.ROUND: round_, pv.DEVICE_ID: device_id, pv.CANDIDATE_ID: candidate_id,
+                                        "entities": {k: int(v) for k, v in report.totals().items()}})
         try:
             sealed = self.sealer.seal(pack_sample(sample, masked), self.keyset(), candidate_id=candidate_id,
                                       round=round_, device_id=device_id)
         except PrivacyError as exc:  # no valid key: refuse to send rather than send in the clear
             logger.error("device %s refuses to release %s: %s", device_id, candidate_id, exc)
             return Refusal(candidate_id, f"sealing:{type(exc).__name__}")
-        logger.debug("released %s with masked entities %s", candidate_id, report)
-        return ReleasedItem(candidate_id, json.dumps(sealed.to_dict(), sort_keys=True).encode(), self.content_type)
+        payload = json.dumps(sealed.to_dict(), sort_keys=True).encode()
+        self._event(pv.RELEASE, {pv.ROUND: round_, pv.DEVICE_ID: device_id, pv.CANDIDATE_ID: candidate_id,
+                                 "sealed_to": sealed.header.key_id,
+                                 "payload_sha256": hashlib.sha256(payload).hexdigest()})
+        return ReleasedItem(candidate_id, payload, self.content_type)
+
+    def _event(self, kind: str, payload: dict) -> None:
+        if self.log is not None:
+            self.log[0].append(kind, payload)
+
+    def checkpoint(self) -> str:
+        """Sign the device log's head now ("" without a log)."""
+        return self.log[0].checkpoint(self.log[1]) if self.log is not None else ""
 
     def noise_summary(self, histogram: np.ndarray, class_counts: np.ndarray,
                       rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, float]:

@@ -66,6 +66,10 @@ class ReleaseGate(Protocol):
         """Summary counts as they may leave (DP noise), and the device's total ε spent."""
         ...
 
+    def checkpoint(self) -> str:
+        """Signed checkpoint of the device's provenance log ("" when it keeps none)."""
+        ...
+
 
 def sample_to_npy(sample: np.ndarray) -> bytes:
     """Serialize a feature vector as ``.npy`` bytes (no pickle)."""
@@ -100,3 +104,6 @@ class UnprotectedGate:
     def noise_summary(self, histogram: np.ndarray, class_counts: np.ndarray,
                       rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, float]:
         return histogram, class_counts, 0.0
+
+    def checkpoint(self) -> str:
+        return ""

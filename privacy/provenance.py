@@ -21,6 +21,8 @@ Payload fields the audit report relies on (writers: server and client):
 - ``labels_delivered``: ``device_id``, ``candidate_ids`` (list), ``round``.
 - ``training_aggregated``: ``round``, ``model_version``; ``candidate_ids`` (list) of the
   labels trained on, if absent every label delivered before it counts.
+- ``device_checkpoint`` (server log): ``device_id``, ``round``, ``checkpoint`` (the signed
+  checkpoint text of the device's own log, received with its release).
 - ``evaluation`` / ``promotion_decision``: ``model_version``, ``decision``; metrics as
   integers (e.g. ``accuracy_ppm``) or strings, since floats are not canonical.
 """
@@ -57,7 +59,9 @@ LABELS_DELIVERED = "labels_delivered"
 TRAINING_AGGREGATED = "training_aggregated"
 EVALUATION = "evaluation"
 PROMOTION_DECISION = "promotion_decision"
+DEVICE_CHECKPOINT = "device_checkpoint"
 EVENT_KINDS = frozenset({
+    DEVICE_CHECKPOINT,
     ROUND_STARTED, MODEL_PUBLISHED, QUERY_SENT, SUMMARY_RECEIVED, SELECTION_DECISION, LABEL_REQUEST,
     CONSENT_DECISION, MASKING_REPORT, RELEASE, LABEL_RECEIVED, LABELS_DELIVERED, TRAINING_AGGREGATED,
     EVALUATION, PROMOTION_DECISION,

@@ -356,6 +356,9 @@ class Release:
         How to read a payload (``"npy"`` for a raw feature vector, ``"hpke"`` sealed).
     refused_ids, refusal_reasons : list of str
         Candidates not released and why (``"consent:missing"``, ``"unknown-id"``...).
+    device_checkpoint : str
+        Signed checkpoint of the device's own provenance log (consent decisions and
+        releases) after this release; empty when the device keeps no log.
     """
 
     round: int
@@ -365,10 +368,12 @@ class Release:
     content_type: str
     refused_ids: list[str] = field(default_factory=list)
     refusal_reasons: list[str] = field(default_factory=list)
+    device_checkpoint: str = ""
     protocol_version: int = PROTOCOL_VERSION
 
     def to_recorddict(self) -> RecordDict:
         return RecordDict({"release": ConfigRecord({
+            "device_checkpoint": self.device_checkpoint,
             "protocol_version": self.protocol_version, "round": self.round,
             "device_id": self.device_id, "released_ids": list(self.released_ids),
             "payloads": list(self.payloads), "content_type": self.content_type,
@@ -379,7 +384,7 @@ class Release:
     def from_recorddict(cls, rd: RecordDict, limits: Limits = DEFAULT_LIMITS) -> Release:
         rec = _record(rd, "release", ConfigRecord, "release")
         require_keys(rec, "release", ["protocol_version", "round", "device_id", "released_ids", "payloads",
-                                      "content_type", "refused_ids", "refusal_reasons"])
+                                      "content_type", "refused_ids", "refusal_reasons", "device_checkpoint"])
         ids = check_str_list(rec["released_ids"], "release.released_ids", limits.max_release_items,
                              limits.max_id_length, unique=True)
         payloads = rec["payloads"]
@@ -398,6 +403,7 @@ class Release:
             released_ids=ids, payloads=payloads,
             content_type=check_str(rec["content_type"], "release.content_type", 32),
             refused_ids=refused, refusal_reasons=reasons,
+            device_checkpoint=check_str(rec["device_checkpoint"], "release.device_checkpoint", 4096, allow_empty=True),
         )
 
 

@@ -133,6 +133,7 @@ class Campaign:
         self.validation = ValidationSet()
         self.trail = trail
         self.refusals: list[tuple[str, str, str]] = []
+        self.device_checkpoints: dict[str, str] = {}
 
     # ------------------------------------------------------------------ loop
     def run(self) -> list[RoundResult]:
@@ -165,7 +166,7 @@ class Campaign:
                 released += self.reallocate(rnd, summaries, allocation, refused, rejected)
             labeled = self.label(released)
             if self.trail:
-                self.trail.releases(rnd, released, self.refusals)
+                self.trail.releases(rnd, released, self.refusals, self.device_checkpoints)
                 self.trail.labels(rnd, labeled)
             self.validation.add(released, labeled)
             new = self.deliver(rnd, labeled, rejected)
@@ -299,6 +300,8 @@ class Campaign:
                 self._reject(rejected, f"device {rel.device_id} (node {node})", "label_request", problem)
                 continue
             refused += len(rel.refused_ids)
+            if rel.device_checkpoint:
+                self.device_checkpoints[rel.device_id] = rel.device_checkpoint
             self.refusals += [(rel.device_id, c, why) for c, why in zip(rel.refused_ids, rel.refusal_reasons)]
             released += [ReleasedSample(rnd, rel.device_id, cid, payload, rel.content_type,
                                         (rel.device_id, cid) in random_slice)

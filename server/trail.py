@@ -53,12 +53,15 @@ class CampaignTrail:
                                        "reason": p.reason}) for p in allocation.picks]
         self.log.append_many(events)
 
-    def releases(self, rnd: int, released: Sequence[ReleasedSample], refusals: Sequence[tuple[str, str, str]]) -> None:
+    def releases(self, rnd: int, released: Sequence[ReleasedSample], refusals: Sequence[tuple[str, str, str]],
+                 device_checkpoints: dict[str, str] | None = None) -> None:
         events = [(pv.RELEASE, {pv.ROUND: rnd, pv.DEVICE_ID: r.device_id, pv.CANDIDATE_ID: r.candidate_id,
                                 "content_type": r.content_type,
                                 "payload_sha256": hashlib.sha256(r.payload).hexdigest()}) for r in released]
         events += [(pv.CONSENT_DECISION, {pv.ROUND: rnd, pv.DEVICE_ID: d, pv.CANDIDATE_ID: c, pv.DECISION: pv.REFUSED,
                                           pv.SCOPE: "label", "reason": why}) for d, c, why in refusals]
+        events += [(pv.DEVICE_CHECKPOINT, {pv.ROUND: rnd, pv.DEVICE_ID: d, "checkpoint": note})
+                   for d, note in sorted((device_checkpoints or {}).items())]
         if events:
             self.log.append_many(events)
 

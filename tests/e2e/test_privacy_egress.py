@@ -179,3 +179,29 @@ def test_dp_summaries_report_epsilon_and_stop_at_the_budget(setup, tmp_path: Pat
     assert results[3].devices == 0 and results[3].new_labels == 0  # every device refused a third release of ε
     errors = [m.error.reason for m in wire if m.has_error()]
     assert errors and all("PrivacyBudgetExceeded" in e for e in errors)
+
+
+def test_devices_keep_their_own_signed_log_and_send_its_checkpoint(setup, tmp_path: Path) -> None:
+    from fedsift.client import build_client_app
+    from fedsift.privacy.checkpoint import generate_signer
+    from fedsift.privacy.provenance import ProvenanceLog, load_events
+    from fedsift.privacy.verifier import load_verifier_key, verify_log
+
+    loader, gate, _, _ = setup
+    signers = {}
+
+    def logged_gate(context: Context, device_id: str) -> PrivacyGate:
+        g = gate(context, device_id)
+        if device_id not in signers:
+            signers[device_id] = generate_signer(tmp_path / f"{device_id}.key", f"fedsift.device/{device_id}")
+        g.log = (ProvenanceLog(tmp_path / f"{device_id}.db", origin=f"fedsift.device/{device_id}"), signers[device_id])
+        return g
+
+    results, wire = run(setup, build_client_app(loader, logged_gate), rounds=1, budget=9)
+    notes = [m.content["release"]["device_checkpoint"] for m in wire if "release" in m.content]
+    assert notes and all(n.startswith("fedsift.device/") for n in notes)
+    for device_id in signers:
+        kinds = [e.kind for e in load_events(tmp_path / f"{device_id}.db")]
+        assert kinds.count("consent_decision") == kinds.count("release") == kinds.count("masking_report") > 0
+        report = verify_log(tmp_path / f"{device_id}.db", load_verifier_key(tmp_path / f"{device_id}.key.vkey"))
+        assert report.ok, report
