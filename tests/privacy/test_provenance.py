@@ -40,8 +40,8 @@ def _request(i: int) -> tuple[str, dict]:
     return pv.LABEL_REQUEST, {"candidate_id": f"c{i}", "device_id": "dev-1", "round": 1}
 
 
-def test_event_kinds_are_the_fourteen_of_the_round():
-    assert len(pv.EVENT_KINDS) == 14
+def test_event_kinds_are_the_fourteen_of_the_round_plus_device_checkpoints():
+    assert len(pv.EVENT_KINDS) == 15 and pv.DEVICE_CHECKPOINT in pv.EVENT_KINDS
     assert {pv.CONSENT_DECISION, pv.RELEASE, pv.TRAINING_AGGREGATED, pv.PROMOTION_DECISION} <= pv.EVENT_KINDS
 
 
