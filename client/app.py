@@ -37,6 +37,7 @@ from fedsift.protocols import (
 from . import trainer
 from .errors import NoLabelsError
 from .labels import load_labels, load_validation, store_labels
+from .model_cache import ModelVerifier, accept_model
 from .pool import LocalPool, NpzPoolLoader, PoolLoader, device_id_of
 from .release import SCOPE_LABELING, SCOPE_TRAINING, Refusal, ReleaseGate, UnprotectedGate
 
@@ -105,9 +106,11 @@ def _default_gate(context: Context, device_id: str) -> ReleaseGate:
 class DeviceAgent:
     """Handlers of one device, bound to its pool loader and release gate factory."""
 
-    def __init__(self, pool_loader: PoolLoader, gate_factory: GateFactory = _default_gate) -> None:
+    def __init__(self, pool_loader: PoolLoader, gate_factory: GateFactory = _default_gate,
+                 model_verifier: ModelVerifier | None = None) -> None:
         self.pool_loader = pool_loader
         self.gate_factory = gate_factory
+        self.model_verifier = model_verifier
 
     def _open(self, context: Context) -> tuple[str, LocalPool, ReleaseGate]:
         device_id = device_id_of(context)
@@ -117,6 +120,7 @@ class DeviceAgent:
     def query(self, msg: Message, context: Context) -> Message:
         """Score the unlabeled pool and reply with a :class:`Summary`."""
         q = Query.from_recorddict(msg.content)
+        accept_model(context, self.model_verifier, q.model_version, q.model_onnx, q.model_signature)
         device_id, pool, gate = self._open(context)
         labeled = load_labels(context)
         unlabeled = np.array([i for i, sid in enumerate(pool.ids) if sid not in labeled], dtype=np.int64)
@@ -246,7 +250,8 @@ class DeviceAgent:
         return Message(reply.to_recorddict(), reply_to=msg)
 
 
-def build_client_app(pool_loader: PoolLoader, gate_factory: GateFactory = _default_gate) -> ClientApp:
+def build_client_app(pool_loader: PoolLoader, gate_factory: GateFactory = _default_gate,
+                     model_verifier: ModelVerifier | None = None) -> ClientApp:
     """A Flower ClientApp serving fedsift's message types for one kind of device.
 
     Parameters
@@ -255,12 +260,14 @@ def build_client_app(pool_loader: PoolLoader, gate_factory: GateFactory = _defau
         ``(context) -> LocalPool``: where this device's unlabeled data comes from.
     gate_factory : callable
         ``(context, device_id) -> ReleaseGate``: the privacy layer for this device.
+    model_verifier : ModelVerifier, optional
+        The pinned model-signing key; with it, unsigned or wrongly signed models are refused.
 
     Returns
     -------
     flwr.clientapp.ClientApp
     """
-    agent = DeviceAgent(pool_loader, gate_factory)
+    agent = DeviceAgent(pool_loader, gate_factory, model_verifier)
     app = ClientApp()
     app.query()(agent.query)
     app.query("label_request")(agent.label_request)

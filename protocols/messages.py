@@ -99,6 +99,8 @@ class Query:
         Dropout rate of those passes, applied to the embedding.
     head : tuple of ndarray, optional
         Last layer (weight (classes, hidden), bias (classes,)) for the MC passes.
+    model_signature : bytes
+        The server's Ed25519 signature over the model (see ``fedsift.server.signing``).
     """
 
     round: int
@@ -113,6 +115,7 @@ class Query:
     mc_passes: int = 0
     mc_dropout: float = 0.0
     head: tuple[np.ndarray, np.ndarray] | None = None
+    model_signature: bytes = b""
     protocol_version: int = PROTOCOL_VERSION
 
     def __eq__(self, other: object) -> bool:
@@ -128,6 +131,7 @@ class Query:
     def to_recorddict(self) -> RecordDict:
         rd = RecordDict({"query": ConfigRecord({
             "random_k": self.random_k, "mc_passes": self.mc_passes, "mc_dropout": float(self.mc_dropout),
+            "model_signature": self.model_signature,
             "protocol_version": self.protocol_version, "round": self.round,
             "model_version": self.model_version, "strategy": self.strategy,
             "top_k": self.top_k, "num_bins": self.num_bins, "sketch_dim": self.sketch_dim,
@@ -143,7 +147,7 @@ class Query:
         rec = _record(rd, "query", ConfigRecord, "query")
         require_keys(rec, "query", ["protocol_version", "round", "model_version", "strategy", "top_k",
                                     "num_bins", "sketch_dim", "sketch_seed", "model_onnx", "random_k",
-                                    "mc_passes", "mc_dropout"])
+                                    "mc_passes", "mc_dropout", "model_signature"])
         extra = sorted(set(rd.keys()) - {"query", "head"})
         if extra:
             raise MessageValidationError(f"query.{extra[0]}", "is not a known record")
@@ -157,6 +161,7 @@ class Query:
             head = (w, b)
         return cls(
             head=head,
+            model_signature=check_bytes(rec["model_signature"], "query.model_signature", 256),
             mc_passes=check_int(rec["mc_passes"], "query.mc_passes", 0, 256),
             mc_dropout=check_float(rec["mc_dropout"], "query.mc_dropout", 0.0, 0.95),
             protocol_version=_version(rec["protocol_version"], "query"),

@@ -18,6 +18,7 @@ from .config import CampaignConfig
 from .errors import ConfigError
 from .evaluation import TestSetEvaluator
 from .labeling import Labeler
+from .signing import ModelSigner
 from .trail import CampaignTrail
 
 logger = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ def build_server_app(
     on_round: Callable[[RoundResult], None] | None = None,
     on_done: Callable[[Campaign], None] | None = None,
     trail: CampaignTrail | None = None,
+    model_signer: ModelSigner | None = None,
 ) -> ServerApp:
     """A ServerApp running one campaign with these settings.
 
@@ -47,6 +49,8 @@ def build_server_app(
         Receives the finished :class:`Campaign`.
     trail : CampaignTrail, optional
         Provenance log writer.
+    model_signer : ModelSigner, optional
+        Signs every published model.
 
     Returns
     -------
@@ -57,7 +61,7 @@ def build_server_app(
 
     @app.main()
     def main(grid: Grid, context: Context) -> None:
-        campaign = Campaign(grid, config, labeler, evaluator, on_round, trail)
+        campaign = Campaign(grid, config, labeler, evaluator, on_round, trail, model_signer)
         campaign.run()
         if on_done is not None:
             on_done(campaign)

@@ -45,6 +45,7 @@ from .labeling import LabeledSample, Labeler, ReleasedSample
 from .model import init_weights
 from .registry import ModelRegistry, ModelVersion
 from .selection import make_selector
+from .signing import ModelSigner
 from .trail import CampaignTrail
 from .validation import ValidationSet
 
@@ -106,18 +107,20 @@ class Campaign:
         Called with every :class:`RoundResult` (progress bars, result files).
     trail : CampaignTrail, optional
         Writes every phase to the provenance log and signs a checkpoint per round.
+    model_signer : ModelSigner, optional
+        Signs every published model; devices with a pinned key refuse unsigned ones.
     """
 
     def __init__(self, grid: Grid, config: CampaignConfig, labeler: Labeler,
                  evaluator: TestSetEvaluator | None = None,
                  on_round: Callable[[RoundResult], None] | None = None,
-                 trail: CampaignTrail | None = None) -> None:
+                 trail: CampaignTrail | None = None, model_signer: ModelSigner | None = None) -> None:
         self.grid = grid
         self.cfg = config.validate()
         self.labeler = labeler
         self.evaluator = evaluator
         self.on_round = on_round or (lambda r: None)
-        self.registry = ModelRegistry()
+        self.registry = ModelRegistry(model_signer)
         self.node_of: dict[str, int] = {}
         self.labeled: dict[str, int] = {}
         self.trainable: dict[str, int] = {}
@@ -233,7 +236,7 @@ class Campaign:
                   sketch_dim=self.cfg.sketch_dim, sketch_seed=self.cfg.seed, model_onnx=model.onnx,
                   random_k=n_offer,
                   mc_passes=self.cfg.mc_passes if strategy == "bald" else 0, mc_dropout=self.cfg.mc_dropout,
-                  head=model.layers[-1] if strategy == "bald" else None)
+                  head=model.layers[-1] if strategy == "bald" else None, model_signature=model.signature)
         content = q.to_recorddict()
         replies = self._exchange([self._message(content, n, QUERY, rnd) for n in sorted(self.grid.get_node_ids())])
         by_device: dict[str, Summary] = {}

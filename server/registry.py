@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 
 from .model import Layers, export_onnx
+from .signing import ModelSigner
 
 logger = logging.getLogger(__name__)
 
@@ -19,18 +20,22 @@ class ModelVersion:
     layers: Layers
     onnx: bytes
     sha256: str
+    signature: bytes = b""
 
 
 class ModelRegistry:
-    """In-memory registry of published models (version 0 is the initial model)."""
+    """In-memory registry of published models (version 0 is the initial model), signed when a signer is set."""
 
-    def __init__(self) -> None:
+    def __init__(self, signer: ModelSigner | None = None) -> None:
         self._versions: list[ModelVersion] = []
+        self.signer = signer
 
     def publish(self, layers: Layers) -> ModelVersion:
         """Export ``layers`` to ONNX and record them as the next version."""
         onnx = export_onnx(layers)
-        mv = ModelVersion(len(self._versions), layers, onnx, hashlib.sha256(onnx).hexdigest())
+        version = len(self._versions)
+        signature = self.signer.sign(version, onnx) if self.signer else b""
+        mv = ModelVersion(version, layers, onnx, hashlib.sha256(onnx).hexdigest(), signature)
         self._versions.append(mv)
         logger.info("published model v%d (%d bytes, sha256 %s)", mv.version, len(onnx), mv.sha256[:12])
         return mv

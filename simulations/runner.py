@@ -16,7 +16,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from fedsift.client import build_client_app
+from fedsift.client.model_cache import ModelVerifier
+from fedsift.server.signing import ModelSigner
 from fedsift.server import CampaignConfig, RoundResult, TestSetEvaluator, build_server_app
 
 from .datasets import load_dataset
@@ -127,14 +131,19 @@ def run_simulation(config: SimulationConfig, on_round: Callable[[RoundResult], N
             on_round(result)
 
     trail = _open_trail(Path(config.provenance)) if config.provenance else None
+    # Every simulated device pins the campaign's model-signing key, as a real one would.
+    model_signer = ModelSigner(Ed25519PrivateKey.generate())
+    verifier = ModelVerifier(model_signer.private_key.public_key())
     server_app = build_server_app(
         campaign,
         labeler=SimulatedOracle(data.x_train, data.y_train, config.oracle_noise, seed=campaign.seed),
         evaluator=TestSetEvaluator(data.x_test, data.y_test),
         on_round=record,
         trail=trail,
+        model_signer=model_signer,
     )
-    client_app = build_client_app(SimulatedPoolLoader(config.dataset, config.clients, config.alpha, campaign.seed))
+    client_app = build_client_app(SimulatedPoolLoader(config.dataset, config.clients, config.alpha, campaign.seed),
+                                  model_verifier=verifier)
     start = time.perf_counter()
     if config.backend == "inprocess":
         run_inprocess(server_app, InProcessGrid(client_app, config.clients, seed=campaign.seed))

@@ -1,0 +1,53 @@
+"""Devices run only models signed by the pinned server key, and keep the last good one."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from flwr.app import Context, RecordDict
+
+from fedsift.client import build_client_app
+from fedsift.client.model_cache import ModelSignatureError, ModelVerifier, accept_model, last_good_model
+from fedsift.server import CampaignConfig, build_server_app
+from fedsift.server.signing import ModelSigner
+from fedsift.simulations import InProcessGrid, SimulatedOracle, SimulatedPoolLoader, load_dataset, run_inprocess
+
+
+def ctx() -> Context:
+    return Context(run_id=1, node_id=1, node_config={}, state=RecordDict(), run_config={})
+
+
+def test_signed_model_is_cached_and_bad_ones_are_refused_keeping_the_last_good() -> None:
+    signer = ModelSigner(Ed25519PrivateKey.generate())
+    verifier = ModelVerifier(signer.private_key.public_key())
+    c = ctx()
+    accept_model(c, verifier, 1, b"model-one", signer.sign(1, b"model-one"))
+    assert last_good_model(c) == (1, b"model-one")
+    with pytest.raises(ModelSignatureError, match="unsigned"):
+        accept_model(c, verifier, 2, b"model-two", b"")
+    with pytest.raises(ModelSignatureError, match="does not verify"):
+        accept_model(c, verifier, 2, b"model-two", signer.sign(2, b"another model"))
+    with pytest.raises(ModelSignatureError, match="does not verify"):
+        accept_model(c, verifier, 3, b"model-one", signer.sign(1, b"model-one"))  # replayed under a new version
+    other = ModelSigner(Ed25519PrivateKey.generate())
+    with pytest.raises(ModelSignatureError):
+        accept_model(c, verifier, 2, b"model-two", other.sign(2, b"model-two"))
+    assert last_good_model(c) == (1, b"model-one")
+
+
+def test_devices_refuse_a_server_signing_with_another_key(caplog: pytest.LogCaptureFixture) -> None:
+    data = load_dataset("digits")
+    pinned = ModelSigner(Ed25519PrivateKey.generate())
+    rogue = ModelSigner(Ed25519PrivateKey.generate())
+    cfg = CampaignConfig(num_features=64, num_classes=10, rounds=1, budget=6, min_nodes=2, train_rounds=1)
+    results = []
+    server = build_server_app(cfg, SimulatedOracle(data.x_train, data.y_train), None, on_round=results.append,
+                              model_signer=rogue)
+    client = build_client_app(SimulatedPoolLoader("digits", 2, 1.0, 0),
+                              model_verifier=ModelVerifier(pinned.private_key.public_key()))
+    with caplog.at_level(logging.ERROR, logger="fedsift.server.campaign"):
+        run_inprocess(server, InProcessGrid(client, 2))
+    assert results[-1].devices == 0 and results[-1].labels == 0
+    assert "ModelSignatureError" in caplog.text and "does not verify" in caplog.text
