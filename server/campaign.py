@@ -17,7 +17,7 @@ import numpy as np
 from flwr.app import ConfigRecord, Message, RecordDict
 from flwr.common.serde import recorddict_to_proto
 from flwr.serverapp import Grid
-from flwr.serverapp.strategy import FedAvg
+from flwr.serverapp.strategy import DifferentialPrivacyServerSideFixedClipping, FedAvg
 
 from fedsift.protocols import (
     LABEL_REQUEST,
@@ -128,6 +128,10 @@ class Campaign:
         self.results: list[RoundResult] = []
         self.strategy = FedAvg(fraction_train=1.0, fraction_evaluate=0.0, min_train_nodes=1,
                                min_available_nodes=1)
+        if self.cfg.dp_noise_multiplier > 0:
+            self.strategy = DifferentialPrivacyServerSideFixedClipping(
+                self.strategy, noise_multiplier=self.cfg.dp_noise_multiplier,
+                clipping_norm=self.cfg.dp_clipping_norm, num_sampled_clients=self.cfg.min_nodes)
         self.selector = make_selector(self.cfg.strategy, tuple(self.cfg.auto_arms))
         self.planner = BudgetPlanner(BudgetConfig(
             per_round=self.cfg.budget, total=self.cfg.total_budget, annotators=self.cfg.annotators,

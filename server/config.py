@@ -56,6 +56,11 @@ class CampaignConfig:
     holdout_validation : str
         "yes", "no" or "auto" (held out when ``auto`` or the stopping rule needs it):
         keep the random slice out of training so it measures accuracy without bias.
+    dp_noise_multiplier, dp_clipping_norm : float
+        Differential privacy for model updates with Flower's own
+        ``DifferentialPrivacyServerSideFixedClipping`` wrapper around FedAvg (each update
+        clipped to the norm, Gaussian noise of multiplier x norm on the aggregate);
+        0 = off.
     mc_passes, mc_dropout : int, float
         Monte-Carlo dropout passes and rate for BALD.
     seed : int
@@ -93,6 +98,8 @@ class CampaignConfig:
     patience: int = 3
     auto_arms: list[str] = field(default_factory=lambda: ["hybrid", "margin", "badge", "random"])
     holdout_validation: str = "auto"
+    dp_noise_multiplier: float = 0.0
+    dp_clipping_norm: float = 1.0
     mc_passes: int = 20
     mc_dropout: float = 0.2
     seed: int = 0
@@ -125,6 +132,8 @@ class CampaignConfig:
             ("holdout_validation", self.holdout_validation in ("yes", "no", "auto"), "must be yes, no or auto"),
             ("auto_arms", bool(self.auto_arms), "must name at least one strategy"),
             ("mc_passes", 0 <= self.mc_passes <= 256, "must be in [0, 256]"),
+            ("dp_noise_multiplier", self.dp_noise_multiplier >= 0, "must be >= 0"),
+            ("dp_clipping_norm", self.dp_clipping_norm > 0, "must be > 0"),
             ("mc_dropout", 0.0 <= self.mc_dropout < 0.95, "must be in [0, 0.95)"),
         ]
         for name, ok, limit in checks:

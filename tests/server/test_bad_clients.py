@@ -88,3 +88,28 @@ def test_a_client_that_raises_is_skipped(caplog: pytest.LogCaptureFixture) -> No
         run_inprocess(server, InProcessGrid(app, 3))
     assert "disk full" in caplog.text
     assert results[-1].labels == 10 and results[-1].devices == 2
+
+
+@pytest.mark.parametrize("noise", [1e-6, 5.0])
+def test_model_updates_go_through_flowers_dp_wrapper(noise: float) -> None:
+    """Tiny clipping norm: each FedAvg wave moves the model by at most the norm (plus the noise)."""
+    from fedsift.client import build_client_app
+    from fedsift.server import Campaign
+
+    data = load_dataset("digits")
+    clip = 1e-3
+    cfg = CampaignConfig(num_features=64, num_classes=10, rounds=1, budget=9, min_nodes=3, train_rounds=1,
+                         dp_noise_multiplier=noise, dp_clipping_norm=clip)
+    holder = []
+    server = build_server_app(cfg, SimulatedOracle(data.x_train, data.y_train), None, on_done=holder.append)
+    run_inprocess(server, InProcessGrid(build_client_app(SimulatedPoolLoader("digits", 3, 1.0, 0)), 3))
+    campaign: Campaign = holder[0]
+    before, after = campaign.registry.get(0).layers, campaign.registry.get(1).layers
+    moved = np.sqrt(sum(float(((a - b) ** 2).sum()) for (wa, ba), (wb, bb) in zip(after, before)
+                        for a, b in ((wa, wb), (ba, bb))))
+    if noise < 1e-3:  # (almost) no noise: the clipped average moves at most the clipping norm
+        assert 0 < moved <= clip * 1.01
+    else:
+        n_params = sum(w.size + b.size for w, b in before)
+        assert moved > 10 * clip  # the Gaussian noise (std = noise x clip / clients) dominates
+        assert moved < 10 * noise * clip * np.sqrt(n_params)
