@@ -35,7 +35,7 @@ from fedsift.protocols import (
 )
 
 from . import trainer
-from .errors import NoLabelsError
+from .errors import NoLabelsError, StaleRoundError
 from .labels import load_labels, load_validation, store_labels
 from .model_cache import ModelVerifier, accept_model
 from .pool import LocalPool, NpzPoolLoader, PoolLoader, device_id_of
@@ -99,6 +99,23 @@ def mc_dropout_probs(embedding: np.ndarray, head: tuple[np.ndarray, np.ndarray],
     return np.stack(out) if out else np.zeros((0, embedding.shape[0], w.shape[0]))
 
 
+_ROUND_KEY = "fedsift.rounds"
+
+
+def check_round(context: Context, kind: str, rnd: int) -> bool:
+    """Remember the newest round seen; False for a message from an older round (a replay)."""
+    seen = dict(context.state[_ROUND_KEY]) if _ROUND_KEY in context.state else {}
+    newest = int(seen.get("query", 0))
+    if rnd < newest:
+        logger.warning("ignoring %s for round %d: this device already saw round %d (replayed or stale)",
+                       kind, rnd, newest)
+        return False
+    if kind == "query":
+        seen["query"] = rnd
+        context.state[_ROUND_KEY] = ConfigRecord(seen)
+    return True
+
+
 def _default_gate(context: Context, device_id: str) -> ReleaseGate:
     return UnprotectedGate()
 
@@ -120,6 +137,8 @@ class DeviceAgent:
     def query(self, msg: Message, context: Context) -> Message:
         """Score the unlabeled pool and reply with a :class:`Summary`."""
         q = Query.from_recorddict(msg.content)
+        if not check_round(context, "query", q.round):
+            raise StaleRoundError(f"query for round {q.round} is older than the newest round this device saw")
         accept_model(context, self.model_verifier, q.model_version, q.model_onnx, q.model_signature)
         device_id, pool, gate = self._open(context)
         labeled = load_labels(context)
@@ -170,10 +189,13 @@ class DeviceAgent:
         index = {out: i for i, out in enumerate(gate.outgoing_ids(pool.ids))}
         released_ids, payloads, refused, reasons = [], [], [], []
         content_type = "npy"
+        fresh = check_round(context, "label_request", req.round)
         for cid in req.candidate_ids:
             i = index.get(cid)
-            if i is None:
-                outcome: object = Refusal(cid, "unknown-id")
+            if not fresh:
+                outcome: object = Refusal(cid, "stale-round")
+            elif i is None:
+                outcome = Refusal(cid, "unknown-id")
             elif pool.ids[i] in labeled:
                 outcome = Refusal(cid, "already-labeled")
             else:

@@ -13,3 +13,7 @@ class PoolError(ClientError):
 
 class NoLabelsError(ClientError):
     """Training or evaluation was asked for but the device holds no labels yet."""
+
+
+class StaleRoundError(ClientError):
+    """A message names a round older than the newest one this device has seen (replayed or stale)."""

@@ -51,3 +51,27 @@ def test_devices_refuse_a_server_signing_with_another_key(caplog: pytest.LogCapt
         run_inprocess(server, InProcessGrid(client, 2))
     assert results[-1].devices == 0 and results[-1].labels == 0
     assert "ModelSignatureError" in caplog.text and "does not verify" in caplog.text
+
+
+def test_replayed_label_request_of_an_older_round_releases_nothing() -> None:
+    from flwr.app import Message
+
+    from fedsift.client.app import DeviceAgent, check_round
+    from fedsift.protocols import LabelRequest, Release
+    from fedsift.simulations.inprocess import _wire
+
+    c = Context(run_id=1, node_id=1, node_config={"partition-id": 0}, state=RecordDict(), run_config={})
+    assert check_round(c, "query", 3) and check_round(c, "query", 3)
+    assert not check_round(c, "query", 2)
+    agent = DeviceAgent(SimulatedPoolLoader("digits", 2, 1.0, 0))
+    ids = agent.pool_loader(c).ids[:2]
+    from flwr.supercore.task_identity import TaskIdentity
+
+    TaskIdentity.run_id, TaskIdentity.node_id, TaskIdentity.task_id = 1, 1, 1
+    msg = Message(LabelRequest(2, ids).to_recorddict(), dst_node_id=1, message_type="query.label_request")
+    msg.metadata.__dict__["_message_id"] = "m1"
+    rel = Release.from_recorddict(agent.label_request(_wire(msg), c).content)
+    assert rel.released_ids == [] and rel.refusal_reasons == ["stale-round", "stale-round"]
+    msg = Message(LabelRequest(3, ids).to_recorddict(), dst_node_id=1, message_type="query.label_request")
+    msg.metadata.__dict__["_message_id"] = "m2"
+    assert Release.from_recorddict(agent.label_request(_wire(msg), c).content).released_ids == ids
