@@ -124,7 +124,7 @@ class DeviceAgent:
     """Handlers of one device, bound to its pool loader and release gate factory."""
 
     def __init__(self, pool_loader: PoolLoader, gate_factory: GateFactory = _default_gate,
-                 model_verifier: ModelVerifier | None = None) -> None:
+                 model_verifier: ModelVerifier | Callable[[Context], ModelVerifier | None] | None = None) -> None:
         self.pool_loader = pool_loader
         self.gate_factory = gate_factory
         self.model_verifier = model_verifier
@@ -139,7 +139,8 @@ class DeviceAgent:
         q = Query.from_recorddict(msg.content)
         if not check_round(context, "query", q.round):
             raise StaleRoundError(f"query for round {q.round} is older than the newest round this device saw")
-        accept_model(context, self.model_verifier, q.model_version, q.model_onnx, q.model_signature)
+        verifier = self.model_verifier(context) if callable(self.model_verifier) else self.model_verifier
+        accept_model(context, verifier, q.model_version, q.model_onnx, q.model_signature)
         device_id, pool, gate = self._open(context)
         labeled = load_labels(context)
         unlabeled = np.array([i for i, sid in enumerate(pool.ids) if sid not in labeled], dtype=np.int64)
@@ -273,7 +274,8 @@ class DeviceAgent:
 
 
 def build_client_app(pool_loader: PoolLoader, gate_factory: GateFactory = _default_gate,
-                     model_verifier: ModelVerifier | None = None) -> ClientApp:
+                     model_verifier: ModelVerifier | Callable[[Context], ModelVerifier | None] | None = None
+                     ) -> ClientApp:
     """A Flower ClientApp serving fedsift's message types for one kind of device.
 
     Parameters
@@ -282,8 +284,9 @@ def build_client_app(pool_loader: PoolLoader, gate_factory: GateFactory = _defau
         ``(context) -> LocalPool``: where this device's unlabeled data comes from.
     gate_factory : callable
         ``(context, device_id) -> ReleaseGate``: the privacy layer for this device.
-    model_verifier : ModelVerifier, optional
-        The pinned model-signing key; with it, unsigned or wrongly signed models are refused.
+    model_verifier : ModelVerifier or callable, optional
+        The pinned model-signing key (or ``(context) -> ModelVerifier`` reading it from the
+        node config); with it, unsigned or wrongly signed models are refused.
 
     Returns
     -------

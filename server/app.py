@@ -19,6 +19,7 @@ from .errors import ConfigError
 from .evaluation import TestSetEvaluator
 from .labeling import Labeler
 from .signing import ModelSigner
+from .state import CampaignState
 from .trail import CampaignTrail
 
 logger = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ def build_server_app(
     on_done: Callable[[Campaign], None] | None = None,
     trail: CampaignTrail | None = None,
     model_signer: ModelSigner | None = None,
+    state_path: str | None = None,
 ) -> ServerApp:
     """A ServerApp running one campaign with these settings.
 
@@ -51,6 +53,8 @@ def build_server_app(
         Provenance log writer.
     model_signer : ModelSigner, optional
         Signs every published model.
+    state_path : str, optional
+        SQLite state store; a run on an existing store resumes the campaign.
 
     Returns
     -------
@@ -61,8 +65,13 @@ def build_server_app(
 
     @app.main()
     def main(grid: Grid, context: Context) -> None:
-        campaign = Campaign(grid, config, labeler, evaluator, on_round, trail, model_signer)
-        campaign.run()
+        state = CampaignState(state_path) if state_path else None
+        try:
+            campaign = Campaign(grid, config, labeler, evaluator, on_round, trail, model_signer, state)
+            campaign.run()
+        finally:
+            if state is not None:
+                state.close()
         if on_done is not None:
             on_done(campaign)
 

@@ -46,6 +46,7 @@ from .model import init_weights
 from .registry import ModelRegistry, ModelVersion
 from .selection import make_selector
 from .signing import ModelSigner
+from .state import CampaignState
 from .trail import CampaignTrail
 from .validation import ValidationSet
 
@@ -109,12 +110,15 @@ class Campaign:
         Writes every phase to the provenance log and signs a checkpoint per round.
     model_signer : ModelSigner, optional
         Signs every published model; devices with a pinned key refuse unsigned ones.
+    state : CampaignState, optional
+        Persists each phase; a campaign opened on an existing store resumes it.
     """
 
     def __init__(self, grid: Grid, config: CampaignConfig, labeler: Labeler,
                  evaluator: TestSetEvaluator | None = None,
                  on_round: Callable[[RoundResult], None] | None = None,
-                 trail: CampaignTrail | None = None, model_signer: ModelSigner | None = None) -> None:
+                 trail: CampaignTrail | None = None, model_signer: ModelSigner | None = None,
+                 state: CampaignState | None = None) -> None:
         self.grid = grid
         self.cfg = config.validate()
         self.labeler = labeler
@@ -141,67 +145,131 @@ class Campaign:
         self.trail = trail
         self.refusals: list[tuple[str, str, str]] = []
         self.device_checkpoints: dict[str, str] = {}
+        self.state = state
 
     # ------------------------------------------------------------------ loop
     def run(self) -> list[RoundResult]:
-        """Publish the initial model, then run ``config.rounds`` rounds."""
+        """Publish the initial model (or resume from the state store), then run the rounds."""
         self.wait_for_nodes()
-        sizes = [self.cfg.num_features, *self.cfg.hidden, self.cfg.num_classes]
-        model = self.publish(init_weights(sizes, self.cfg.seed))
-        self._record(RoundResult(0, 0, 0, self.evaluate(model), model.version, 0))
-        for rnd in range(1, self.cfg.rounds + 1):
+        model = self._resume() if self.state is not None and self.state.load_models() else None
+        if model is not None and not self.results:
+            self._record(RoundResult(0, 0, 0, self.evaluate(model), model.version, 0))
+        if model is None:
+            sizes = [self.cfg.num_features, *self.cfg.hidden, self.cfg.num_classes]
+            model = self.publish(init_weights(sizes, self.cfg.seed))
+            self._record(RoundResult(0, 0, 0, self.evaluate(model), model.version, 0))
+        for rnd in range(self.results[-1].round + 1, self.cfg.rounds + 1):
+            next_model = self._round(rnd, model)
+            if next_model is None:
+                break
+            model = next_model
+        return self.results
+
+    def _round(self, rnd: int, model: ModelVersion) -> ModelVersion | None:
+        """One round, phase by phase; None when the budget planner stops the campaign."""
+        start = time.perf_counter()
+        rejected: list[str] = []
+        decision = self.planner.plan(backlog=0)
+        if decision.stop or decision.budget == 0:
+            logger.info("round %d: campaign stops (%s)", rnd, "; ".join(decision.reasons))
+            return None
+        if rnd <= self.cfg.cold_start_rounds:
+            strategy, why = "random", f"cold start (round {rnd} of {self.cfg.cold_start_rounds})"
+        else:
+            choice = self.selector.choose(rnd)
+            strategy, why = choice.strategy, choice.reason
+        if self.trail:
+            self.trail.round_started(rnd, strategy, decision.budget, [why, *decision.reasons])
+        summaries, summary_bytes = self.query(rnd, model, strategy, decision.budget, rejected)
+        caught_up = self._catch_up(rejected)
+        allocation = self.plan(rnd, summaries, decision.budget)
+        if self.trail:
+            self.trail.summaries(rnd, model.version, strategy, summaries)
+            self.trail.selection(rnd, allocation, get_policy(self.cfg.allocation).version, strategy)
+        released, refused = self.request_labels(rnd, allocation, rejected)
+        if refused:
+            released += self.reallocate(rnd, summaries, allocation, refused, rejected)
+        labeled = self.label(released)
+        if self.trail:
+            self.trail.releases(rnd, released, self.refusals, self.device_checkpoints)
+            self.trail.labels(rnd, labeled)
+        for x, y in self.validation.add(released, labeled):
+            if self.state:
+                self.state.save_validation(x, y)
+        if self.state:
+            self.state.journal_labels(rnd, labeled)
+        new = self.deliver(rnd, labeled, rejected) + caught_up
+        previous, model = model, self.publish(self.train_all(rnd, model.layers, rejected))
+        val_new = self.validation.accuracy(model.onnx)
+        val_gain = val_new - self.validation.accuracy(previous.onnx)
+        if rnd > self.cfg.cold_start_rounds:
+            self.selector.reward(strategy, val_gain)
+        self.planner.observe(self.total_labels, val_new)
+        result = RoundResult(
+            rnd, self.total_labels, new, self.evaluate(model), model.version, len(summaries),
+            rejected=sorted(set(rejected)), refused=refused,
+            summary_bytes_per_device=summary_bytes / max(len(summaries), 1),
+            seconds=time.perf_counter() - start, strategy=strategy, budget=decision.budget,
+            validation_accuracy=val_new, validation_size=len(self.validation),
+            epsilon_max=max((s.epsilon_spent for s in summaries), default=0.0),
+            reasons=[f"strategy: {why}", *("budget: " + r for r in decision.reasons)])
+        if self.trail:
+            self.trail.trained(rnd, model.version, len(summaries), result.accuracy, val_new)
+            self.trail.checkpoint()
+        self._record(result)
+        return model
+
+    def _catch_up(self, rejected: list[str]) -> int:
+        """Deliver journaled labels of earlier rounds to devices that are back (after a restart or dropout)."""
+        if self.state is None:
+            return 0
+        pending = [(r, s) for r, s in self.state.undelivered() if s.device_id in self.node_of]
+        if not pending:
+            return 0
+        logger.warning("delivering %d labels journaled in earlier rounds", len(pending))
+        return self.deliver(pending[0][0], [s for _, s in pending], rejected)
+
+    def train_all(self, rnd: int, layers, rejected: list[str]):  # type: ignore[no-untyped-def]
+        """``train_rounds`` FedAvg waves from ``layers``."""
+        for step in range(self.cfg.train_rounds):
+            layers = self.train(rnd, step, layers, rejected)
+        return layers
+
+    def _resume(self) -> ModelVersion:
+        """Reload state after a restart; finish a round whose labels were never delivered."""
+        assert self.state is not None
+        self.registry.restore(self.state.load_models())
+        live = set(self.grid.get_node_ids())
+        self.node_of = {d: n for d, n in self.state.load_nodes().items() if n in live}
+        self.results = [RoundResult(**r) for r in self.state.load_results()]  # type: ignore[arg-type]
+        for device, (n, held_out) in self.state.delivered_counts().items():
+            self.labeled[device] = n
+            self.trainable[device] = n - held_out if self.cfg.holds_out_validation else n
+        self.total_labels = sum(self.labeled.values())
+        for x, y in self.state.load_validation():
+            self.validation.add_item(x, y)
+        model = self.registry.latest
+        logger.warning("resuming campaign from %s: %d rounds done, model v%d, %d labels delivered",
+                       self.state.path, len(self.results) - 1, model.version, self.total_labels)
+        pending = [(r, s) for r, s in self.state.undelivered() if s.device_id in self.node_of]
+        if pending:
+            rnd = pending[0][0]
             start = time.perf_counter()
             rejected: list[str] = []
-            decision = self.planner.plan(backlog=0)
-            if decision.stop or decision.budget == 0:
-                logger.info("round %d: campaign stops (%s)", rnd, "; ".join(decision.reasons))
-                break
-            if rnd <= self.cfg.cold_start_rounds:
-                strategy, why = "random", f"cold start (round {rnd} of {self.cfg.cold_start_rounds})"
-            else:
-                choice = self.selector.choose(rnd)
-                strategy, why = choice.strategy, choice.reason
-            if self.trail:
-                self.trail.round_started(rnd, strategy, decision.budget, [why, *decision.reasons])
-            summaries, summary_bytes = self.query(rnd, model, strategy, decision.budget, rejected)
-            allocation = self.plan(rnd, summaries, decision.budget)
-            if self.trail:
-                self.trail.summaries(rnd, model.version, strategy, summaries)
-                self.trail.selection(rnd, allocation, get_policy(self.cfg.allocation).version, strategy)
-            released, refused = self.request_labels(rnd, allocation, rejected)
-            if refused:
-                released += self.reallocate(rnd, summaries, allocation, refused, rejected)
-            labeled = self.label(released)
-            if self.trail:
-                self.trail.releases(rnd, released, self.refusals, self.device_checkpoints)
-                self.trail.labels(rnd, labeled)
-            self.validation.add(released, labeled)
-            new = self.deliver(rnd, labeled, rejected)
-            layers = model.layers
-            for step in range(self.cfg.train_rounds):
-                layers = self.train(rnd, step, layers, rejected)
-            previous, model = model, self.publish(layers)
-            val_new = self.validation.accuracy(model.onnx)
-            val_gain = val_new - self.validation.accuracy(previous.onnx)
-            if rnd > self.cfg.cold_start_rounds:
-                self.selector.reward(strategy, val_gain)
-            self.planner.observe(self.total_labels, val_new)
-            result = RoundResult(
-                rnd, self.total_labels, new, self.evaluate(model), model.version, len(summaries),
-                rejected=sorted(set(rejected)), refused=refused,
-                summary_bytes_per_device=summary_bytes / max(len(summaries), 1),
-                seconds=time.perf_counter() - start, strategy=strategy, budget=decision.budget,
-                validation_accuracy=val_new, validation_size=len(self.validation),
-                epsilon_max=max((s.epsilon_spent for s in summaries), default=0.0),
-                reasons=[f"strategy: {why}", *("budget: " + r for r in decision.reasons)])
-            if self.trail:
-                self.trail.trained(rnd, model.version, len(summaries), result.accuracy, val_new)
-                self.trail.checkpoint()
-            self._record(result)
-        return self.results
+            logger.warning("round %d: delivering %d labels left undelivered before the restart", rnd, len(pending))
+            new = self.deliver(rnd, [s for _, s in pending], rejected)
+            model = self.publish(self.train_all(rnd, model.layers, rejected))
+            self._record(RoundResult(rnd, self.total_labels, new, self.evaluate(model), model.version, 0,
+                                     rejected=sorted(set(rejected)), seconds=time.perf_counter() - start,
+                                     reasons=["resumed after a restart: delivered journaled labels and trained"],
+                                     validation_accuracy=self.validation.accuracy(model.onnx),
+                                     validation_size=len(self.validation)))
+        return model
 
     def _record(self, result: RoundResult) -> None:
         self.results.append(result)
+        if self.state is not None:
+            self.state.save_result(result.round, result.to_dict())
         logger.info("round %d: %d labels, accuracy %.4f", result.round, result.labels, result.accuracy)
         self.on_round(result)
 
@@ -268,6 +336,8 @@ class Campaign:
             self.trainable.setdefault(s.device_id, s.labeled_count)
             by_device[s.device_id] = s
             total_bytes += content_bytes(reply.content)
+        if self.state is not None:
+            self.state.save_nodes(self.node_of)
         return [by_device[d] for d in sorted(by_device)], total_bytes
 
     def plan(self, rnd: int, summaries: Sequence[Summary], budget: int) -> Allocation:
@@ -358,10 +428,16 @@ class Campaign:
             except (ProtocolError, ValueError) as exc:
                 self._reject(rejected, f"node {node}", "labels", exc)
                 continue
-            self.labeled[ack.device_id] = self.labeled.get(ack.device_id, 0) + ack.stored
-            held_out = sum(i.random_slice for i in per_device.get(ack.device_id, [])) if self.cfg.holds_out_validation else 0
-            self.trainable[ack.device_id] = self.trainable.get(ack.device_id, 0) + max(ack.stored - held_out, 0)
-            new += ack.stored
+            # Count what the device acknowledged (sent minus unknown ids), not what it newly
+            # stored: after a restart a device may already hold labels it never acked.
+            unknown = set(ack.unknown_ids)
+            items = [i for i in per_device.get(ack.device_id, []) if i.candidate_id not in unknown]
+            held_out = sum(i.random_slice for i in items) if self.cfg.holds_out_validation else 0
+            self.labeled[ack.device_id] = self.labeled.get(ack.device_id, 0) + len(items)
+            self.trainable[ack.device_id] = self.trainable.get(ack.device_id, 0) + len(items) - held_out
+            new += len(items)
+            if self.state is not None:
+                self.state.mark_delivered(ack.device_id, [i.candidate_id for i in items])
         self.total_labels += new
         return new
 
@@ -400,6 +476,8 @@ class Campaign:
     def publish(self, layers) -> ModelVersion:  # type: ignore[no-untyped-def]
         """Export the new global model to ONNX and register it."""
         mv = self.registry.publish(layers)
+        if self.state is not None:
+            self.state.save_model(mv)
         if self.trail:
             self.trail.model_published(mv.version, mv.onnx)
         return mv

@@ -40,6 +40,10 @@ class ModelRegistry:
         logger.info("published model v%d (%d bytes, sha256 %s)", mv.version, len(onnx), mv.sha256[:12])
         return mv
 
+    def restore(self, versions: list[ModelVersion]) -> None:
+        """Reload published versions from the state store (after a restart)."""
+        self._versions = list(versions)
+
     @property
     def latest(self) -> ModelVersion:
         if not self._versions:

@@ -32,10 +32,15 @@ class ValidationSet:
     def __len__(self) -> int:
         return len(self._y)
 
-    def add(self, released: Sequence[ReleasedSample], labeled: Sequence[LabeledSample]) -> int:
-        """Keep the labeled random-slice items whose payload the labeling side can read."""
+    def add_item(self, x: np.ndarray, y: int) -> None:
+        """Add one item (e.g. restored from the state store)."""
+        self._x.append(np.asarray(x, dtype=np.float32).reshape(-1))
+        self._y.append(int(y))
+
+    def add(self, released: Sequence[ReleasedSample], labeled: Sequence[LabeledSample]) -> list[tuple[np.ndarray, int]]:
+        """Keep the labeled random-slice items whose payload the labeling side can read; return them."""
         payload = {(r.device_id, r.candidate_id): r for r in released if r.random_slice}
-        added = 0
+        added: list[tuple[np.ndarray, int]] = []
         for item in labeled:
             r = payload.get((item.device_id, item.candidate_id))
             if r is None or r.content_type != "npy":
@@ -45,9 +50,8 @@ class ValidationSet:
             except ValueError as exc:
                 logger.error("validation: unreadable payload %s from %s: %s", r.candidate_id, r.device_id, exc)
                 continue
-            self._x.append(np.asarray(x, dtype=np.float32).reshape(-1))
-            self._y.append(int(item.label))
-            added += 1
+            self.add_item(x, item.label)
+            added.append((self._x[-1], int(item.label)))
         return added
 
     def accuracy(self, onnx_model: bytes) -> float:

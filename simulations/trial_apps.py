@@ -9,8 +9,11 @@ Point a Flower app's ``pyproject.toml`` at them::
 
 Run config (``flwr run . NAME --run-config "..."``): ``dataset``, ``clients``,
 ``alpha``, ``seed``, ``num-rounds``, ``budget``, ``strategy``, ``train-rounds``,
-``results-path`` (JSON lines, one per round) and ``provenance-dir``. Node config of each
-SuperNode: ``partition-id`` and ``num-partitions`` (and optionally ``device-id``).
+``results-path`` (JSON lines, one per round), ``provenance-dir``, ``state-path`` (SQLite
+state store: a run on an existing store resumes the campaign) and ``model-key`` (Ed25519
+PEM to sign models with; created when missing, ``.pub`` beside it). Node config of each
+SuperNode: ``partition-id`` and ``num-partitions`` (and optionally ``device-id`` and
+``model-pubkey``, the PEM public key the device pins).
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from flwr.serverapp import Grid, ServerApp
 from fedsift.client import build_client_app
 from fedsift.server import CampaignConfig, RoundResult, TestSetEvaluator
 from fedsift.server.campaign import Campaign
+from fedsift.server.signing import ModelSigner
+from fedsift.server.state import CampaignState
 
 from .datasets import load_dataset
 from .oracle import SimulatedOracle
@@ -63,8 +68,14 @@ def _main(grid: Grid, context: Context) -> None:
             with out.open("a", encoding="utf-8") as fh:
                 fh.write(json.dumps(r.to_dict()) + "\n")
 
-    Campaign(grid, cfg, SimulatedOracle(data.x_train, data.y_train, seed=cfg.seed),
-             TestSetEvaluator(data.x_test, data.y_test), on_round, trail).run()
+    signer = ModelSigner.load_or_create(str(rc["model-key"])) if rc.get("model-key") else None
+    state = CampaignState(str(rc["state-path"])) if rc.get("state-path") else None
+    try:
+        Campaign(grid, cfg, SimulatedOracle(data.x_train, data.y_train, seed=cfg.seed),
+                 TestSetEvaluator(data.x_test, data.y_test), on_round, trail, signer, state).run()
+    finally:
+        if state is not None:
+            state.close()
 
 
 class _NodePoolLoader:
@@ -77,4 +88,14 @@ class _NodePoolLoader:
         return loader(context)
 
 
-client_app: ClientApp = build_client_app(_NodePoolLoader())
+class _PinnedVerifier:
+    """Model verifier from the SuperNode's ``model-pubkey`` node config (none = accept unsigned)."""
+
+    def __call__(self, context: Context):  # type: ignore[no-untyped-def]
+        from fedsift.client.model_cache import ModelVerifier
+
+        path = context.node_config.get("model-pubkey")
+        return ModelVerifier.from_pem(str(path)) if path else None
+
+
+client_app: ClientApp = build_client_app(_NodePoolLoader(), model_verifier=_PinnedVerifier())
