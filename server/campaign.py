@@ -146,6 +146,7 @@ class Campaign:
         self.refusals: list[tuple[str, str, str]] = []
         self.device_checkpoints: dict[str, str] = {}
         self.state = state
+        self.dropped: set[str] = set()
 
     # ------------------------------------------------------------------ loop
     def run(self) -> list[RoundResult]:
@@ -359,6 +360,7 @@ class Campaign:
         released: list[ReleasedSample] = []
         refused = 0
         self.refusals = []
+        answered: set[str] = set()
         for reply in self._exchange(msgs):
             node = reply.metadata.src_node_id
             if reply.has_error():
@@ -377,25 +379,33 @@ class Campaign:
                 self._reject(rejected, f"device {rel.device_id} (node {node})", "label_request", problem)
                 continue
             refused += len(rel.refused_ids)
+            answered.add(rel.device_id)
             if rel.device_checkpoint:
                 self.device_checkpoints[rel.device_id] = rel.device_checkpoint
             self.refusals += [(rel.device_id, c, why) for c, why in zip(rel.refused_ids, rel.refusal_reasons)]
             released += [ReleasedSample(rnd, rel.device_id, cid, payload, rel.content_type,
                                         (rel.device_id, cid) in random_slice)
                          for cid, payload in zip(rel.released_ids, rel.payloads)]
-        return released, refused
+        # A device that dropped out (no valid reply) is skipped for the rest of the round;
+        # its picks count as refused so the caller can reallocate them.
+        self.dropped = {d for d in wanted if d not in answered}
+        lost = sum(len(wanted[d]) for d in self.dropped)
+        if lost:
+            logger.warning("round %d: no release from %s; %d picks to reallocate", rnd, sorted(self.dropped), lost)
+        return released, refused + lost
 
     def reallocate(self, rnd: int, summaries: Sequence[Summary], allocation: Allocation, refused: int,
                    rejected: list[str]) -> list[ReleasedSample]:
         """Spend the budget of refused items once more, on candidates not yet asked for.
 
-        One extra request wave, so a consent withdrawn between selection and release
-        does not shrink the round's labels; refused items are never asked for again.
+        One extra request wave, so a consent withdrawn between selection and release, or
+        a device that dropped out, does not shrink the round's labels; refused items and
+        dropped devices are not asked again this round.
         """
         first_refusals = list(self.refusals)
         taken = {(p.device_id, p.candidate_id) for p in allocation.picks}
         rng = np.random.default_rng([self.cfg.seed, rnd, 1])
-        live = [s for s in summaries if s.device_id in self.node_of]
+        live = [s for s in summaries if s.device_id in self.node_of and s.device_id not in self.dropped]
         picks = get_policy(self.cfg.allocation).allocate(live, refused, taken, rng)
         if not picks:
             return []

@@ -78,3 +78,36 @@ def test_resume_of_a_finished_campaign_runs_nothing_more(tmp_path: Path) -> None
     again: list = []
     run_inprocess(app_for(Campaign, cfg, tmp_path / "s.db", again), grid)
     assert [r.labels for r in first] == [0, 6] and again == []
+
+
+def test_a_device_dropping_out_mid_round_is_skipped_and_its_share_reallocated() -> None:
+    from flwr.app import Message
+    from flwr.clientapp import ClientApp
+
+    from fedsift.client import DeviceAgent
+    from fedsift.server import build_server_app
+
+    data = load_dataset("digits")
+    agent = DeviceAgent(SimulatedPoolLoader("digits", 4, 1.0, 0))
+    grid_holder: list[InProcessGrid] = []
+    app = ClientApp()
+    app.query()(agent.query)
+
+    @app.query("label_request")
+    def label_request(msg: Message, context: Context) -> Message:
+        if context.node_config["partition-id"] == 2:  # this device goes offline right after selection
+            grid_holder[0].offline.add(context.node_id)
+            raise ConnectionError("device went offline")
+        return agent.label_request(msg, context)
+
+    app.query("labels")(agent.labels)
+    app.train()(agent.train)
+    cfg = CampaignConfig(num_features=64, num_classes=10, rounds=2, budget=12, min_nodes=4, train_rounds=1,
+                         strategy="margin", cold_start_rounds=0, allocation="proportional")
+    results: list = []
+    grid = InProcessGrid(app, 4)
+    grid_holder.append(grid)
+    run_inprocess(build_server_app(cfg, SimulatedOracle(data.x_train, data.y_train), None, on_round=results.append),
+                  grid)
+    assert [r.labels for r in results] == [0, 12, 24]  # the dropped device's share went to the others
+    assert results[1].devices == 4 and results[2].devices == 3
