@@ -219,8 +219,11 @@ class DeviceAgent:
     # -------------------------------------------------------------- labels
     def labels(self, msg: Message, context: Context) -> Message:
         """Store delivered labels; unknown ids are reported back, not stored."""
-        lab = Labels.from_recorddict(msg.content)
         device_id, pool, gate = self._open(context)
+        ack = self._store(Labels.from_recorddict(msg.content), context, device_id, pool, gate)
+        return Message(ack.to_recorddict(), reply_to=msg)
+
+    def _store(self, lab: Labels, context: Context, device_id: str, pool: LocalPool, gate: ReleaseGate) -> LabelsAck:
         index = dict(zip(gate.outgoing_ids(pool.ids), pool.ids))
         new, unknown, validation = {}, [], set()
         flags = lab.validation or [False] * len(lab.candidate_ids)
@@ -232,8 +235,7 @@ class DeviceAgent:
             else:
                 unknown.append(cid)
         store_labels(context, new, validation)
-        ack = LabelsAck(round=lab.round, device_id=device_id, stored=len(new), unknown_ids=unknown)
-        return Message(ack.to_recorddict(), reply_to=msg)
+        return LabelsAck(round=lab.round, device_id=device_id, stored=len(new), unknown_ids=unknown)
 
     # --------------------------------------------------------------- train
     def _labeled_data(self, context: Context, pool: LocalPool, gate: ReleaseGate, scope: str,
@@ -252,14 +254,20 @@ class DeviceAgent:
         cfg = TrainConfig.from_recorddict(msg.content)
         layers = arrayrecord_to_weights(msg.content["arrays"])
         device_id, pool, gate = self._open(context)
+        ack = None
+        if "labels" in msg.content:  # labels delivered with the first training wave
+            ack = self._store(Labels.from_recorddict(msg.content), context, device_id, pool, gate)
         x, y = self._labeled_data(context, pool, gate, SCOPE_TRAINING, cfg.exclude_validation)
         if y.size == 0:
             raise NoLabelsError(f"device {device_id} holds no labels to train on")
         result = trainer.train(layers, x, y, epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr,
                                weight_decay=cfg.weight_decay, min_steps=cfg.min_steps,
                                seed=_stable_seed(cfg.seed, cfg.round, device_id))
-        reply = TrainReply(device_id=device_id, layers=result.layers, num_examples=int(y.size), train_loss=result.loss)
-        return Message(reply.to_recorddict(), reply_to=msg)
+        content = TrainReply(device_id=device_id, layers=result.layers, num_examples=int(y.size),
+                             train_loss=result.loss).to_recorddict()
+        if ack is not None:
+            content["labels_ack"] = ack.to_recorddict()["labels_ack"]
+        return Message(content, reply_to=msg)
 
     # ------------------------------------------------------------ evaluate
     def evaluate(self, msg: Message, context: Context) -> Message:

@@ -199,8 +199,9 @@ class Campaign:
                 self.state.save_validation(x, y)
         if self.state:
             self.state.journal_labels(rnd, labeled)
-        new = self.deliver(rnd, labeled, rejected) + caught_up
-        previous, model = model, self.publish(self.train_all(rnd, model.layers, rejected))
+        layers, new = self.deliver_and_train(rnd, labeled, model.layers, rejected)
+        new += caught_up
+        previous, model = model, self.publish(layers)
         val_new = self.validation.accuracy(model.onnx)
         val_gain = val_new - self.validation.accuracy(previous.onnx)
         if rnd > self.cfg.cold_start_rounds:
@@ -233,7 +234,7 @@ class Campaign:
     def train_all(self, rnd: int, layers, rejected: list[str]):  # type: ignore[no-untyped-def]
         """``train_rounds`` FedAvg waves from ``layers``."""
         for step in range(self.cfg.train_rounds):
-            layers = self.train(rnd, step, layers, rejected)
+            layers, _ = self.train(rnd, step, layers, rejected)
         return layers
 
     def _resume(self) -> ModelVersion:
@@ -438,36 +439,81 @@ class Campaign:
             except (ProtocolError, ValueError) as exc:
                 self._reject(rejected, f"node {node}", "labels", exc)
                 continue
-            # Count what the device acknowledged (sent minus unknown ids), not what it newly
-            # stored: after a restart a device may already hold labels it never acked.
-            unknown = set(ack.unknown_ids)
-            items = [i for i in per_device.get(ack.device_id, []) if i.candidate_id not in unknown]
-            held_out = sum(i.random_slice for i in items) if self.cfg.holds_out_validation else 0
-            self.labeled[ack.device_id] = self.labeled.get(ack.device_id, 0) + len(items)
-            self.trainable[ack.device_id] = self.trainable.get(ack.device_id, 0) + len(items) - held_out
-            new += len(items)
-            if self.state is not None:
-                self.state.mark_delivered(ack.device_id, [i.candidate_id for i in items])
-        self.total_labels += new
+            new += self._apply_ack(ack, per_device)
         return new
 
-    def train(self, rnd: int, step: int, layers, rejected: list[str]):  # type: ignore[no-untyped-def]
-        """Phase 7-8: local training on devices with labels, aggregated by Flower's FedAvg."""
+    def _apply_ack(self, ack: LabelsAck, per_device: dict[str, list[LabeledSample]]) -> int:
+        """Count what a device acknowledged (sent minus unknown ids), not what it newly stored:
+        after a restart a device may already hold labels it never acked."""
+        unknown = set(ack.unknown_ids)
+        items = [i for i in per_device.get(ack.device_id, []) if i.candidate_id not in unknown]
+        held_out = sum(i.random_slice for i in items) if self.cfg.holds_out_validation else 0
+        self.labeled[ack.device_id] = self.labeled.get(ack.device_id, 0) + len(items)
+        self.trainable[ack.device_id] = self.trainable.get(ack.device_id, 0) + len(items) - held_out
+        if self.state is not None:
+            self.state.mark_delivered(ack.device_id, [i.candidate_id for i in items])
+        self.total_labels += len(items)
+        return len(items)
+
+    def deliver_and_train(self, rnd: int, labeled: Sequence[LabeledSample], layers,
+                          rejected: list[str]):  # type: ignore[no-untyped-def]
+        """Phases 6-8 in as few message waves as possible.
+
+        Labels ride on the first training wave to every device that will train; only a
+        device that gets labels but has nothing to train on yet (all its items are
+        held-out validation items) gets a separate labels wave. In deployment every wave
+        costs seconds, so this saves one per round.
+        """
+        per_device: dict[str, list[LabeledSample]] = {}
+        for item in labeled:
+            per_device.setdefault(item.device_id, []).append(item)
+        hold = self.cfg.holds_out_validation
+        will_train = {d for d in self.node_of
+                      if self.trainable.get(d, 0) + sum(not (hold and i.random_slice) for i in per_device.get(d, [])) > 0}
+        separate = [i for d, items in per_device.items() if d not in will_train for i in items]
+        new = self.deliver(rnd, separate, rejected) if separate else 0
+        attach = {d: items for d, items in per_device.items() if d in will_train}
+        for step in range(self.cfg.train_rounds):
+            layers, got = self.train(rnd, step, layers, rejected, attach if step == 0 else None)
+            new += got
+        if self.cfg.train_rounds == 0 and attach:
+            new += self.deliver(rnd, [i for items in attach.values() for i in items], rejected)
+        return layers, new
+
+    def train(self, rnd: int, step: int, layers, rejected: list[str],
+              attach: dict[str, list[LabeledSample]] | None = None):  # type: ignore[no-untyped-def]
+        """Phase 7-8: local training on devices with labels, aggregated by Flower's FedAvg.
+
+        ``attach`` carries labels to deliver with this wave; returns (weights, labels delivered).
+        """
         cfg = TrainConfig(round=rnd, epochs=self.cfg.local_epochs, batch_size=self.cfg.batch_size,
                           lr=self.cfg.lr, weight_decay=self.cfg.weight_decay, seed=self.cfg.seed * 1000 + step,
                           min_steps=self.cfg.local_min_steps,
                           exclude_validation=self.cfg.holds_out_validation)
+        attach = attach or {}
         nodes = {self.node_of[d] for d, n in self.trainable.items() if n > 0 and d in self.node_of}
+        nodes |= {self.node_of[d] for d in attach if d in self.node_of}
+        device_of = {n: d for d, n in self.node_of.items()}
         config = ConfigRecord(dict(cfg.to_configrecord()))
         fl_round = (rnd - 1) * max(self.cfg.train_rounds, 1) + step + 1
         msgs = [m for m in self.strategy.configure_train(fl_round, weights_to_arrayrecord(layers), config, self.grid)
                 if m.metadata.dst_node_id in nodes]
+        for m in msgs:
+            items = attach.get(device_of.get(m.metadata.dst_node_id, ""))
+            if items:  # FedAvg shares one RecordDict between messages: give this one its own
+                content = RecordDict(dict(m.content.items()))
+                content["labels"] = Labels(rnd, [i.candidate_id for i in items], [i.label for i in items],
+                                           [i.random_slice for i in items]).to_recorddict()["labels"]
+                m.content = content
         valid: list[tuple[str, Message]] = []
+        delivered = 0
         for reply in self._exchange(msgs):
             node = reply.metadata.src_node_id
             try:
                 if reply.has_error():
                     raise ValueError(reply.error.reason)
+                if "labels_ack" in reply.content:
+                    delivered += self._apply_ack(LabelsAck.from_recorddict(reply.content), attach)
                 tr = TrainReply.from_recorddict(reply.content)
                 if [w.shape for w, _ in tr.layers] != [w.shape for w, _ in layers]:
                     raise ProtocolError("field 'train_reply.arrays': shapes differ from the global model")
@@ -477,11 +523,11 @@ class Campaign:
             valid.append((tr.device_id, reply))
         if not valid:
             logger.warning("round %d: no valid training reply; the model is unchanged", rnd)
-            return layers
+            return layers, delivered
         # FedAvg sums in the order given: sort by device so every backend agrees bit for bit.
         valid.sort(key=lambda t: t[0])
         arrays, _ = self.strategy.aggregate_train(fl_round, [m for _, m in valid])
-        return arrayrecord_to_weights(arrays)
+        return arrayrecord_to_weights(arrays), delivered
 
     def publish(self, layers) -> ModelVersion:  # type: ignore[no-untyped-def]
         """Export the new global model to ONNX and register it."""

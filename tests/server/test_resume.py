@@ -22,10 +22,10 @@ class Crash(Exception):
 class CrashBeforeDelivery(Campaign):
     """Dies in round 2 after labels were obtained and journaled, before any was delivered."""
 
-    def deliver(self, rnd, labeled, rejected):  # type: ignore[no-untyped-def]
+    def deliver_and_train(self, rnd, labeled, layers, rejected):  # type: ignore[no-untyped-def]
         if rnd == 2:
             raise Crash("server killed between selection and delivery")
-        return super().deliver(rnd, labeled, rejected)
+        return super().deliver_and_train(rnd, labeled, layers, rejected)
 
 
 def app_for(cls: type[Campaign], cfg: CampaignConfig, path: Path, results: list) -> ServerApp:
@@ -111,3 +111,27 @@ def test_a_device_dropping_out_mid_round_is_skipped_and_its_share_reallocated() 
                   grid)
     assert [r.labels for r in results] == [0, 12, 24]  # the dropped device's share went to the others
     assert results[1].devices == 4 and results[2].devices == 3
+
+
+def test_a_round_costs_query_release_and_training_waves_only() -> None:
+    """Labels ride on the first training wave: query + label_request + train_rounds waves per round."""
+    from fedsift.server import build_server_app
+
+    data = load_dataset("digits")
+    cfg = CampaignConfig(num_features=64, num_classes=10, rounds=2, budget=8, min_nodes=3, train_rounds=2,
+                         strategy="margin", cold_start_rounds=1)
+    grid = InProcessGrid(build_client_app(SimulatedPoolLoader("digits", 3, 1.0, 0)), 3)
+    waves: list[str] = []
+    inner = grid.send_and_receive
+
+    def counting(messages, *, timeout=None):  # type: ignore[no-untyped-def]
+        messages = list(messages)
+        waves.append(messages[0].metadata.message_type if messages else "")
+        return inner(messages, timeout=timeout)
+
+    grid.send_and_receive = counting  # type: ignore[method-assign]
+    results: list = []
+    run_inprocess(build_server_app(cfg, SimulatedOracle(data.x_train, data.y_train), None, on_round=results.append),
+                  grid)
+    assert [r.labels for r in results] == [0, 8, 16]
+    assert waves == ["query", "query.label_request", "train", "train"] * 2
