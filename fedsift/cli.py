@@ -22,9 +22,11 @@ app = typer.Typer(help="fedsift: federated, edge-aware active learning on Flower
 
 def _mount_subcommands() -> None:
     from fedsift.audit_cli import audit_app
+    from fedsift.bench_cli import bench_app
     from fedsift.mask_cli import mask_command
 
     app.add_typer(audit_app, name="audit")
+    app.add_typer(bench_app, name="bench")
     app.command("mask")(mask_command)
 
 

