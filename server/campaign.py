@@ -147,6 +147,7 @@ class Campaign:
         self.device_checkpoints: dict[str, str] = {}
         self.state = state
         self.dropped: set[str] = set()
+        self.last_arm: str | None = None
 
     # ------------------------------------------------------------------ loop
     def run(self) -> list[RoundResult]:
@@ -194,18 +195,21 @@ class Campaign:
         if self.trail:
             self.trail.releases(rnd, released, self.refusals, self.device_checkpoints)
             self.trail.labels(rnd, labeled)
-        for x, y in self.validation.add(released, labeled):
+        fresh = self.validation.add(released, labeled)
+        for x, y in fresh:
             if self.state:
                 self.state.save_validation(x, y)
+        if not self.cfg.holds_out_validation:
+            self._prequential_reward(model, fresh)
         if self.state:
             self.state.journal_labels(rnd, labeled)
         layers, new = self.deliver_and_train(rnd, labeled, model.layers, rejected)
         new += caught_up
         previous, model = model, self.publish(layers)
         val_new = self.validation.accuracy(model.onnx)
-        val_gain = val_new - self.validation.accuracy(previous.onnx)
-        if rnd > self.cfg.cold_start_rounds:
-            self.selector.reward(strategy, val_gain)
+        if self.cfg.holds_out_validation and rnd > self.cfg.cold_start_rounds:
+            self.selector.reward(strategy, val_new - self.validation.accuracy(previous.onnx))
+        self.last_arm = strategy if rnd > self.cfg.cold_start_rounds else None
         self.planner.observe(self.total_labels, val_new)
         result = RoundResult(
             rnd, self.total_labels, new, self.evaluate(model), model.version, len(summaries),
@@ -220,6 +224,21 @@ class Campaign:
             self.trail.checkpoint()
         self._record(result)
         return model
+
+    def _prequential_reward(self, model: ModelVersion, fresh: list) -> None:  # type: ignore[type-arg]
+        """Reward last round's arm on this round's fresh random-slice items.
+
+        Neither the current model (trained through last round) nor the one before it has
+        seen these items, so the paired difference of their accuracies on them is an
+        unbiased estimate of last round's gain, without holding labels out of training.
+        """
+        if self.last_arm is None or not fresh or model.version < 1:
+            return
+        x = np.stack([f[0] for f in fresh])
+        y = np.array([f[1] for f in fresh])
+        ev = TestSetEvaluator(x, y)
+        gain = ev.evaluate(model.onnx).accuracy - ev.evaluate(self.registry.get(model.version - 1).onnx).accuracy
+        self.selector.reward(self.last_arm, gain)
 
     def _catch_up(self, rejected: list[str]) -> int:
         """Deliver journaled labels of earlier rounds to devices that are back (after a restart or dropout)."""

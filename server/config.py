@@ -54,8 +54,8 @@ class CampaignConfig:
     auto_arms : list of str
         Strategies the ``auto`` strategy chooses among.
     holdout_validation : str
-        "yes", "no" or "auto" (held out when ``auto`` or the stopping rule needs it):
-        keep the random slice out of training so it measures accuracy without bias.
+        "yes", "no" or "auto" (held out only when the stopping rule needs it): keep
+        the random slice out of training so it measures accuracy without bias.
     dp_noise_multiplier, dp_clipping_norm : float
         Differential privacy for model updates with Flower's own
         ``DifferentialPrivacyServerSideFixedClipping`` wrapper around FedAvg (each update
@@ -96,7 +96,7 @@ class CampaignConfig:
     labels_per_annotator: int = 0
     min_gain_per_100: float = 0.0
     patience: int = 3
-    auto_arms: list[str] = field(default_factory=lambda: ["hybrid", "margin", "badge", "random"])
+    auto_arms: list[str] = field(default_factory=lambda: ["hybrid", "margin", "badge"])
     holdout_validation: str = "auto"
     dp_noise_multiplier: float = 0.0
     dp_clipping_norm: float = 1.0
@@ -143,9 +143,14 @@ class CampaignConfig:
 
     @property
     def holds_out_validation(self) -> bool:
-        """Whether devices leave the random slice out of training."""
+        """Whether devices leave the random slice out of training.
+
+        ``auto`` holds it out only for the stopping rule, which needs a fixed held-out
+        set; the ``auto`` strategy judges its arms prequentially on each round's fresh
+        slice instead (unbiased, and no label is kept from training).
+        """
         if self.holdout_validation == "auto":
-            return self.strategy == "auto" or self.min_gain_per_100 > 0
+            return self.min_gain_per_100 > 0
         return self.holdout_validation == "yes"
 
     @property

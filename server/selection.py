@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 logger = logging.getLogger(__name__)
 
 AUTO = "auto"
-DEFAULT_ARMS = ("hybrid", "margin", "badge", "random")
+DEFAULT_ARMS = ("hybrid", "margin", "badge")
 
 
 @dataclass
