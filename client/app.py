@@ -10,11 +10,12 @@ which Flower turns into an error reply; the device's state is left untouched.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
 import logging
+import time
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 from flwr.app import ConfigRecord, Context, Message
@@ -35,10 +36,11 @@ from fedsift.protocols import (
 )
 
 from . import trainer
-from .errors import NoLabelsError, StaleRoundError
-from .labels import load_labels, load_validation, store_labels
+from .datasource import DataPathLoader
+from .errors import ClientError, NoLabelsError, StaleRoundError
+from .labels import load_labels, load_validation, newest_round, remember_round, store_labels
 from .model_cache import ModelVerifier, accept_model
-from .pool import LocalPool, NpzPoolLoader, PoolLoader, device_id_of
+from .pool import LocalPool, PoolLoader, device_id_of
 from .release import SCOPE_LABELING, SCOPE_TRAINING, Refusal, ReleaseGate, UnprotectedGate
 
 logger = logging.getLogger(__name__)
@@ -51,17 +53,45 @@ _SCORERS: OrderedDict[str, OnnxScorer] = OrderedDict()
 _MAX_SCORERS = 4
 
 
-def cached_scorer(model: bytes) -> OnnxScorer:
-    """An ONNX Runtime session for ``model``, reused across messages."""
-    key = hashlib.sha256(model).hexdigest()
+def cached_scorer(model: bytes, providers: tuple[str, ...] = ()) -> OnnxScorer:
+    """An ONNX Runtime session for ``model`` (on the preferred ``providers``), reused across messages."""
+    key = hashlib.sha256(model).hexdigest() + "|" + ",".join(providers)
     if key in _SCORERS:
         _SCORERS.move_to_end(key)
         return _SCORERS[key]
-    scorer = OnnxScorer(model)
+    scorer = OnnxScorer(model, providers) if providers else OnnxScorer(model)
     _SCORERS[key] = scorer
     while len(_SCORERS) > _MAX_SCORERS:
         _SCORERS.popitem(last=False)
     return scorer
+
+
+@dataclass(frozen=True)
+class DeviceLimits:
+    """A device's resource settings, from its node config (``fedsift client run`` sets them).
+
+    ``providers`` (comma-separated ONNX Runtime execution providers, in preference
+    order; CPU is always the fallback), ``max-batch`` (rows per ONNX Runtime call) and
+    ``max-seconds`` (scoring stops starting new batches after this long; the summary
+    then covers the rows scored).
+    """
+
+    providers: tuple[str, ...] = ()
+    max_batch: int = 512
+    max_seconds: float = 0.0
+
+    @classmethod
+    def from_context(cls, context: Context) -> DeviceLimits:
+        cfg = context.node_config
+        providers = tuple(p.strip() for p in str(cfg.get("providers", "")).split(",") if p.strip())
+        try:
+            limits = cls(providers, int(cfg.get("max-batch", 512)), float(cfg.get("max-seconds", 0.0)))
+        except (TypeError, ValueError) as exc:
+            raise ClientError(f"node config max-batch / max-seconds: not a number ({exc})") from exc
+        if limits.max_batch < 1 or limits.max_seconds < 0:
+            raise ClientError(f"node config: max-batch = {limits.max_batch} must be >= 1 and "
+                              f"max-seconds = {limits.max_seconds} >= 0")
+        return limits
 
 
 def _stable_seed(*parts: object) -> int:
@@ -99,20 +129,15 @@ def mc_dropout_probs(embedding: np.ndarray, head: tuple[np.ndarray, np.ndarray],
     return np.stack(out) if out else np.zeros((0, embedding.shape[0], w.shape[0]))
 
 
-_ROUND_KEY = "fedsift.rounds"
-
-
 def check_round(context: Context, kind: str, rnd: int) -> bool:
     """Remember the newest round seen; False for a message from an older round (a replay)."""
-    seen = dict(context.state[_ROUND_KEY]) if _ROUND_KEY in context.state else {}
-    newest = int(seen.get("query", 0))
+    newest = newest_round(context, "query")
     if rnd < newest:
         logger.warning("ignoring %s for round %d: this device already saw round %d (replayed or stale)",
                        kind, rnd, newest)
         return False
     if kind == "query":
-        seen["query"] = rnd
-        context.state[_ROUND_KEY] = ConfigRecord(seen)
+        remember_round(context, "query", rnd)
     return True
 
 
@@ -147,8 +172,11 @@ class DeviceAgent:
         local_ids = [pool.ids[i] for i in unlabeled]
         ok = gate.consented(local_ids, SCOPE_LABELING) if len(local_ids) else np.zeros(0, bool)
         eligible = unlabeled[ok]
-        scorer = cached_scorer(q.model_onnx)
-        out = scorer.score(pool.x[eligible])
+        limits = DeviceLimits.from_context(context)
+        scorer = cached_scorer(q.model_onnx, limits.providers)
+        deadline = time.monotonic() + limits.max_seconds if limits.max_seconds else None
+        out = scorer.score(pool.x[eligible], batch_size=limits.max_batch, deadline=deadline)
+        eligible = eligible[:out.probs.shape[0]]
         rng = np.random.default_rng(_stable_seed(q.sketch_seed, q.round, device_id))
         strategy = get_strategy(q.strategy)
         ctx = self._context(strategy.needs, q, context, pool, labeled, out, pool.x[eligible], rng)
@@ -310,6 +338,32 @@ def build_client_app(pool_loader: PoolLoader, gate_factory: GateFactory = _defau
     return app
 
 
+def _device_gate(context: Context, device_id: str) -> ReleaseGate:
+    from .device_privacy import device_gate  # cryptography-only; Presidio only for metadata
+
+    return device_gate(context, device_id)
+
+
+class PinnedModelKey:
+    """Model verifier from the node config's ``model-pubkey`` (Ed25519 PEM the device pins).
+
+    Without one the device accepts unsigned models, unless ``require-signed-models`` is
+    set (``fedsift client run`` sets it whenever it pins a key, and refuses to start
+    without one unless the device config says otherwise).
+    """
+
+    def __call__(self, context: Context) -> ModelVerifier | None:
+        path = context.node_config.get("model-pubkey")
+        if path:
+            return ModelVerifier.from_pem(str(path))
+        if context.node_config.get("require-signed-models"):
+            raise ClientError("node config require-signed-models is set but no model-pubkey is pinned")
+        return None
+
+
 # Deployment entry point (pyproject [tool.flwr.app.components]): the pool comes from
-# the SuperNode's ``--node-config data-path=...``.
-app = build_client_app(NpzPoolLoader())
+# the SuperNode's ``--node-config data-path=...`` (folder, .npz, .jsonl, .csv or SQLite),
+# labels persist in ``store-path``, models are checked against ``model-pubkey``.
+# Releases go through the device's privacy folder (``privacy-dir``): pseudonyms, consent,
+# masking, sealing to the labeling service.
+app = build_client_app(DataPathLoader(), gate_factory=_device_gate, model_verifier=PinnedModelKey())

@@ -1,15 +1,14 @@
 """The device's local pool of unlabeled data, and where it comes from.
 
 A pool loader is any callable ``(context) -> LocalPool``. Simulations pass one that
-builds a partition of a public dataset; deployments read the device's data folder.
+builds a partition of a public dataset; deployments read the device's data path
+(:class:`fedsift.client.datasource.DataPathLoader`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-
 import numpy as np
 from flwr.app import Context
 
@@ -44,26 +43,3 @@ def device_id_of(context: Context) -> str:
     if "partition-id" in cfg:
         return f"device-{int(cfg['partition-id']):05d}"
     return f"node-{context.node_id}"
-
-
-@dataclass(frozen=True)
-class NpzPoolLoader:
-    """Read the pool from the ``.npz`` file named by ``node_config['data-path']``.
-
-    The file holds ``x`` (n, d) and optionally ``ids`` (n,) strings.
-    """
-
-    key: str = "data-path"
-
-    def __call__(self, context: Context) -> LocalPool:
-        if self.key not in context.node_config:
-            raise PoolError(f"node config has no '{self.key}': start the SuperNode with "
-                            f"--node-config \"{self.key}=/path/to/pool.npz\"")
-        path = Path(str(context.node_config[self.key]))
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                x = np.asarray(data["x"], dtype=np.float32)
-                ids = [str(v) for v in data["ids"]] if "ids" in data else [str(i) for i in range(x.shape[0])]
-        except (OSError, KeyError, ValueError) as exc:
-            raise PoolError(f"cannot read pool file {path}: {exc}") from exc
-        return LocalPool(ids=ids, x=x)

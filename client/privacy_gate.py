@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -29,11 +30,13 @@ from fedsift.privacy.checkpoint import CheckpointSigner
 from fedsift.privacy.dp import BudgetAccountant, DPConfig, privatize
 from fedsift.privacy.errors import PrivacyError
 from fedsift.privacy.keyset import KeySet
-from fedsift.privacy.masking import Masker
 from fedsift.privacy.pseudonym import Pseudonymizer
 from fedsift.privacy.sealing import Sealer
 
 from .release import Refusal, ReleasedItem, sample_to_npy
+
+if TYPE_CHECKING:  # Presidio is imported only by a device whose pool carries metadata
+    from fedsift.privacy.masking import Masker
 
 logger = logging.getLogger(__name__)
 

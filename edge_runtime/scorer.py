@@ -8,6 +8,7 @@ among those ONNX Runtime reports as available, with CPU as the fallback.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -87,7 +88,7 @@ class OnnxScorer:
         self.providers = self.session.get_providers()
         logger.debug("ONNX session on %s", self.providers)
 
-    def score(self, x: np.ndarray, batch_size: int = 512) -> ScoreOutput:
+    def score(self, x: np.ndarray, batch_size: int = 512, deadline: float | None = None) -> ScoreOutput:
         """Run the model over ``x`` in batches.
 
         Parameters
@@ -96,17 +97,27 @@ class OnnxScorer:
             The pool.
         batch_size : int
             Rows per ONNX Runtime call; bounds peak memory on small devices.
+        deadline : float, optional
+            ``time.monotonic()`` after which no further batch starts (a device's time
+            limit per query): the outputs then cover only the first rows scored, at
+            least one batch.
 
         Returns
         -------
         ScoreOutput
-            Softmax probabilities (n, classes) and embeddings (n, hidden).
+            Softmax probabilities (m, classes) and embeddings (m, hidden) of the first
+            m rows (m = n unless the deadline cut the pool short).
         """
         x = np.ascontiguousarray(x, dtype=np.float32)
         if x.ndim != 2 or (self.num_features is not None and x.shape[1] != self.num_features):
             raise ValueError(f"pool must have shape (n, {self.num_features}); got {x.shape}")
         logits, embeddings = [], []
+        if batch_size < 1:
+            raise ValueError(f"batch_size = {batch_size}: must be >= 1")
         for start in range(0, x.shape[0], batch_size):
+            if deadline is not None and logits and time.monotonic() > deadline:
+                logger.warning("scoring stopped at the time limit after %d of %d rows", start, x.shape[0])
+                break
             out = self.session.run(["logits", "embedding"], {"x": x[start:start + batch_size]})
             logits.append(out[0])
             embeddings.append(out[1])

@@ -7,6 +7,7 @@ in-process backend, Flower's Ray simulation engine and a SuperLink.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 
@@ -17,7 +18,8 @@ from .campaign import Campaign, RoundResult
 from .config import CampaignConfig
 from .errors import ConfigError
 from .evaluation import TestSetEvaluator
-from .labeling import Labeler
+from .flwr_app import campaign_config
+from .labeling import Labeler, QueueLabeler
 from .signing import ModelSigner
 from .state import CampaignState
 from .trail import CampaignTrail
@@ -78,12 +80,65 @@ def build_server_app(
     return app
 
 
+def run_from_context(grid: Grid, context: Context, labeler: Labeler, evaluator: TestSetEvaluator | None = None,
+                     overrides: dict[str, object] | None = None, ignore: frozenset[str] = frozenset()
+                     ) -> list[RoundResult]:
+    """Run the campaign (or the one phase) that a deployment run's config describes.
+
+    Run config: the :class:`CampaignConfig` fields (``num-rounds``, ``budget``,
+    ``strategy``, ``num-features``, ...) and :data:`~fedsift.server.flwr_app.RUN_SETTINGS`:
+    ``state-path`` (SQLite state store, needed for anything but ``phase = "all"``),
+    ``phase``, ``model-key`` (Ed25519 PEM to sign models with; created with ``.pub``
+    beside it when missing), ``provenance-dir`` and ``results-path`` (JSON lines, one
+    per finished round).
+
+    Parameters
+    ----------
+    grid, context : flwr
+        What the ServerApp's main receives.
+    labeler : Labeler
+        Labels released items (the queue labeler in deployment, the oracle in trials).
+    evaluator : TestSetEvaluator, optional
+        Held-out test set, where one exists.
+    overrides : dict, optional
+        Campaign fields the caller knows better (e.g. the data's width).
+    ignore : frozenset of str
+        Run config keys that belong to the caller.
+    """
+    from pathlib import Path
+
+    rc = dict(context.run_config)
+    cfg = campaign_config(rc, ignore)
+    for key, value in (overrides or {}).items():
+        setattr(cfg, key, value)
+    cfg.validate()
+    out = Path(str(rc["results-path"])) if rc.get("results-path") else None
+
+    def on_round(r: RoundResult) -> None:
+        if out is not None:
+            with out.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps(r.to_dict()) + "\n")
+
+    trail = CampaignTrail.open(Path(str(rc["provenance-dir"]))) if rc.get("provenance-dir") else None
+    signer = ModelSigner.load_or_create(str(rc["model-key"])) if rc.get("model-key") else None
+    state = CampaignState(str(rc["state-path"])) if rc.get("state-path") else None
+    try:
+        return Campaign(grid, cfg, labeler, evaluator, on_round, trail, signer, state,
+                        phase=str(rc.get("phase", "all"))).run()
+    finally:
+        if state is not None:
+            state.close()
+
+
 app = ServerApp()
 
 
 @app.main()
 def _deployment_main(grid: Grid, context: Context) -> None:
-    # Deployment needs a labeling service (human annotators, a persistent queue); the
-    # walking skeleton has only the simulated oracle, which `fedsift simulate` wires in.
-    raise ConfigError("labeler", None, "deployment runs need a labeling service, which is not part of "
-                      "this release yet; use `fedsift simulate` for the simulated oracle")
+    # Labels come from the labeling queue in the state store (imported with
+    # `fedsift labels import`, or written by a labeling service): a run selects, and a
+    # later run delivers and trains what has been labeled by then.
+    if not context.run_config.get("state-path"):
+        raise ConfigError("state-path", "", "deployment runs keep the labeling queue in a state store: "
+                          "set run config state-path (fedsift round run does)")
+    run_from_context(grid, context, QueueLabeler())

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 from flwr.app import ConfigRecord, Message, RecordDict
@@ -39,7 +39,7 @@ from fedsift.protocols import (
 from .allocation import Allocation, get_policy, plan_allocation
 from .budget import BudgetConfig, BudgetPlanner
 from .config import CampaignConfig
-from .errors import NoNodesError
+from .errors import ConfigError, NoNodesError, PhaseError, StateError
 from .evaluation import TestSetEvaluator
 from .labeling import LabeledSample, Labeler, ReleasedSample
 from .model import init_weights
@@ -86,6 +86,40 @@ class RoundResult:
         }
 
 
+PHASES = ("select", "deliver", "train", "all")
+"""What one run of a campaign does; see :meth:`Campaign.run`."""
+
+
+@dataclass
+class Selection:
+    """What a round's selection decided; kept in the state store until the round is done."""
+
+    round: int
+    strategy: str
+    why: str
+    budget: int
+    budget_reasons: list[str]
+    devices: int
+    refused: int
+    summary_bytes_per_device: float
+    epsilon_max: float
+    rejected: list[str]
+    caught_up: int = 0
+    seconds: float = 0.0
+    released: list[ReleasedSample] = field(default_factory=list, repr=False)
+
+    def to_dict(self) -> dict[str, object]:
+        return {k: v for k, v in asdict(self).items() if k != "released"}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> Selection:
+        names = {f.name for f in fields(cls)} - {"released"}
+        unknown = set(data) - names
+        if unknown:
+            raise StateError(f"stored selection has unknown fields {sorted(unknown)}")
+        return cls(**data)  # type: ignore[arg-type]
+
+
 def content_bytes(content: RecordDict) -> int:
     """Size of a message's content as Flower serializes it."""
     return len(recorddict_to_proto(content).SerializeToString())
@@ -112,13 +146,20 @@ class Campaign:
         Signs every published model; devices with a pinned key refuse unsigned ones.
     state : CampaignState, optional
         Persists each phase; a campaign opened on an existing store resumes it.
+    phase : str
+        One of :data:`PHASES`; all but ``all`` need a state store.
     """
 
     def __init__(self, grid: Grid, config: CampaignConfig, labeler: Labeler,
                  evaluator: TestSetEvaluator | None = None,
                  on_round: Callable[[RoundResult], None] | None = None,
                  trail: CampaignTrail | None = None, model_signer: ModelSigner | None = None,
-                 state: CampaignState | None = None) -> None:
+                 state: CampaignState | None = None, phase: str = "all") -> None:
+        if phase not in PHASES:
+            raise ConfigError("phase", phase, f"must be one of {', '.join(PHASES)}")
+        if phase != "all" and state is None:
+            raise ConfigError("phase", phase, "running one phase at a time needs a state store (state-path)")
+        self.phase = phase
         self.grid = grid
         self.cfg = config.validate()
         self.labeler = labeler
@@ -151,7 +192,14 @@ class Campaign:
 
     # ------------------------------------------------------------------ loop
     def run(self) -> list[RoundResult]:
-        """Publish the initial model (or resume from the state store), then run the rounds."""
+        """Publish the initial model (or resume from the state store), then run the phases asked for.
+
+        ``phase = "all"`` finishes a round left open by an earlier run, then runs whole
+        rounds up to ``rounds``. With a state store the phases can also run one per run,
+        as human labeling needs: ``select`` (query, plan, request; released items wait in
+        the labeling queue), ``deliver`` (label what is ready, send labels to devices),
+        ``train`` (deliver what is left, train, publish, evaluate: the round is done).
+        """
         self.wait_for_nodes()
         model = self._resume() if self.state is not None and self.state.load_models() else None
         if model is not None and not self.results:
@@ -160,18 +208,35 @@ class Campaign:
             sizes = [self.cfg.num_features, *self.cfg.hidden, self.cfg.num_classes]
             model = self.publish(init_weights(sizes, self.cfg.seed))
             self._record(RoundResult(0, 0, 0, self.evaluate(model), model.version, 0))
+        open_round = self.state.open_selection() if self.state is not None else None
+        if open_round is not None:
+            rnd, stored_phase, data = open_round
+            model = self._continue(Selection.from_dict(data), stored_phase, model)
+            if self.phase != "all":
+                return self.results
+        elif self.phase in ("deliver", "train"):
+            raise PhaseError(f"phase {self.phase!r}: no round is waiting for labels (run phase 'select' first)")
         for rnd in range(self.results[-1].round + 1, self.cfg.rounds + 1):
-            next_model = self._round(rnd, model)
-            if next_model is None:
+            selection = self.select(rnd, model)
+            if selection is None:
                 break
-            model = next_model
+            labeled = self._label_round(rnd, selection.released)
+            if self.phase == "select":
+                return self.results
+            released = self.state.released_in(rnd) if self.state is not None else selection.released
+            model = self._finish(selection, model, released, labeled)
         return self.results
 
-    def _round(self, rnd: int, model: ModelVersion) -> ModelVersion | None:
-        """One round, phase by phase; None when the budget planner stops the campaign."""
+    def select(self, rnd: int, model: ModelVersion) -> Selection | None:
+        """Phases 1-4: budget, strategy, query, allocation, label requests; None when the planner stops.
+
+        With a state store the released items enter the labeling queue and the selection
+        is saved, so a later run can finish the round.
+        """
         start = time.perf_counter()
         rejected: list[str] = []
-        decision = self.planner.plan(backlog=0)
+        backlog = len(self.state.pending()) if self.state is not None else 0
+        decision = self.planner.plan(backlog=backlog)
         if decision.stop or decision.budget == 0:
             logger.info("round %d: campaign stops (%s)", rnd, "; ".join(decision.reasons))
             return None
@@ -191,39 +256,103 @@ class Campaign:
         released, refused = self.request_labels(rnd, allocation, rejected)
         if refused:
             released += self.reallocate(rnd, summaries, allocation, refused, rejected)
-        labeled = self.label(released)
         if self.trail:
             self.trail.releases(rnd, released, self.refusals, self.device_checkpoints)
-            self.trail.labels(rnd, labeled)
+        selection = Selection(
+            rnd, strategy, why, decision.budget, list(decision.reasons), len(summaries), refused,
+            summary_bytes / max(len(summaries), 1), max((s.epsilon_spent for s in summaries), default=0.0),
+            sorted(set(rejected)), caught_up, time.perf_counter() - start, released=released)
+        if self.state is not None:
+            self.state.enqueue(released)
+            self.state.save_selection(rnd, selection.to_dict())
+        logger.info("round %d: selected %d items with %s", rnd, len(released), strategy)
+        return selection
+
+    def _label_round(self, rnd: int, released: Sequence[ReleasedSample]) -> list[LabeledSample]:
+        """Phase 5: the labeler labels what it can; with a state store, every queued item it can.
+
+        Returns the labels of round ``rnd`` (with a state store: all of them so far,
+        including labels imported into the queue by a labeling service).
+        """
+        if self.state is None:
+            labeled = self.label(released)
+            if self.trail:
+                self.trail.labels(rnd, labeled)
+            return labeled
+        pending = self.state.pending()
+        labeled = self.label(pending) if pending else []
+        if labeled:
+            self.state.submit_labels(labeled)
+            if self.trail:
+                for r in sorted({s.round for s in pending}):
+                    keys = {(p.device_id, p.candidate_id) for p in pending if p.round == r}
+                    self.trail.labels(r, [lab for lab in labeled if (lab.device_id, lab.candidate_id) in keys])
+        waiting = len(pending) - len(labeled)
+        if waiting:
+            logger.warning("%d released items still wait for a label; they are delivered once labeled", waiting)
+        return self.state.labels_of(rnd)
+
+    def _continue(self, selection: Selection, stored_phase: str, model: ModelVersion) -> ModelVersion:
+        """Carry on with a round an earlier run left open, as far as ``phase`` says."""
+        rnd = selection.round
+        if self.phase == "select":
+            logger.warning("round %d is still open (%s): finish it with phase deliver, train or all first",
+                           rnd, stored_phase)
+            return model
+        assert self.state is not None
+        logger.warning("round %d: resuming after phase %r", rnd, stored_phase)
+        labeled = self._label_round(rnd, [])
+        if self.phase == "deliver":
+            rejected: list[str] = []
+            pending = [s for _, s in self.state.undelivered() if s.device_id in self.node_of]
+            self.deliver(rnd, pending, rejected)
+            self.state.set_phase(rnd, "delivered")
+            return model
+        return self._finish(selection, model, self.state.released_in(rnd), labeled)
+
+    def _finish(self, sel: Selection, model: ModelVersion, released: Sequence[ReleasedSample],
+                labeled: Sequence[LabeledSample]) -> ModelVersion:
+        """Phases 6-8: validation slice, deliver, train, publish, evaluate; record the round."""
+        start = time.perf_counter()
+        rnd = sel.round
+        rejected = list(sel.rejected)
         fresh = self.validation.add(released, labeled)
-        for x, y in fresh:
+        for x, y, key in fresh:
             if self.state:
-                self.state.save_validation(x, y)
+                self.state.save_validation(x, y, key)
         if not self.cfg.holds_out_validation:
             self._prequential_reward(model, fresh)
-        if self.state:
-            self.state.journal_labels(rnd, labeled)
-        layers, new = self.deliver_and_train(rnd, labeled, model.layers, rejected)
-        new += caught_up
+        if self.state is not None:
+            to_deliver = [s for _, s in self.state.undelivered() if s.device_id in self.node_of]
+        else:
+            to_deliver = list(labeled)
+        layers, new = self.deliver_and_train(rnd, to_deliver, model.layers, rejected)
+        new += sel.caught_up
         previous, model = model, self.publish(layers)
         val_new = self.validation.accuracy(model.onnx)
         if self.cfg.holds_out_validation and rnd > self.cfg.cold_start_rounds:
-            self.selector.reward(strategy, val_new - self.validation.accuracy(previous.onnx))
-        self.last_arm = strategy if rnd > self.cfg.cold_start_rounds else None
+            self._reward(sel.strategy, val_new - self.validation.accuracy(previous.onnx))
+        self.last_arm = sel.strategy if rnd > self.cfg.cold_start_rounds else None
         self.planner.observe(self.total_labels, val_new)
         result = RoundResult(
-            rnd, self.total_labels, new, self.evaluate(model), model.version, len(summaries),
-            rejected=sorted(set(rejected)), refused=refused,
-            summary_bytes_per_device=summary_bytes / max(len(summaries), 1),
-            seconds=time.perf_counter() - start, strategy=strategy, budget=decision.budget,
-            validation_accuracy=val_new, validation_size=len(self.validation),
-            epsilon_max=max((s.epsilon_spent for s in summaries), default=0.0),
-            reasons=[f"strategy: {why}", *("budget: " + r for r in decision.reasons)])
+            rnd, self.total_labels, new, self.evaluate(model), model.version, sel.devices,
+            rejected=sorted(set(rejected)), refused=sel.refused,
+            summary_bytes_per_device=sel.summary_bytes_per_device,
+            seconds=sel.seconds + time.perf_counter() - start, strategy=sel.strategy, budget=sel.budget,
+            validation_accuracy=val_new, validation_size=len(self.validation), epsilon_max=sel.epsilon_max,
+            reasons=[f"strategy: {sel.why}", *("budget: " + r for r in sel.budget_reasons)])
         if self.trail:
-            self.trail.trained(rnd, model.version, len(summaries), result.accuracy, val_new)
+            self.trail.trained(rnd, model.version, sel.devices, result.accuracy, val_new)
             self.trail.checkpoint()
         self._record(result)
+        if self.state is not None:
+            self.state.set_phase(rnd, "done")
         return model
+
+    def _reward(self, strategy: str, gain: float) -> None:
+        self.selector.reward(strategy, gain)
+        if self.state is not None:
+            self.state.save_reward(strategy, gain)
 
     def _prequential_reward(self, model: ModelVersion, fresh: list) -> None:  # type: ignore[type-arg]
         """Reward last round's arm on this round's fresh random-slice items.
@@ -238,7 +367,7 @@ class Campaign:
         y = np.array([f[1] for f in fresh])
         ev = TestSetEvaluator(x, y)
         gain = ev.evaluate(model.onnx).accuracy - ev.evaluate(self.registry.get(model.version - 1).onnx).accuracy
-        self.selector.reward(self.last_arm, gain)
+        self._reward(self.last_arm, gain)
 
     def _catch_up(self, rejected: list[str]) -> int:
         """Deliver journaled labels of earlier rounds to devices that are back (after a restart or dropout)."""
@@ -257,7 +386,7 @@ class Campaign:
         return layers
 
     def _resume(self) -> ModelVersion:
-        """Reload state after a restart; finish a round whose labels were never delivered."""
+        """Reload state after a restart: models, results, labels, validation slice, rewards."""
         assert self.state is not None
         self.registry.restore(self.state.load_models())
         live = set(self.grid.get_node_ids())
@@ -267,24 +396,17 @@ class Campaign:
             self.labeled[device] = n
             self.trainable[device] = n - held_out if self.cfg.holds_out_validation else n
         self.total_labels = sum(self.labeled.values())
-        for x, y in self.state.load_validation():
-            self.validation.add_item(x, y)
+        for x, y, key in self.state.load_validation():
+            self.validation.add_item(x, y, key)
+        for strategy, gain in self.state.load_rewards():
+            self.selector.reward(strategy, gain)
+        for r in self.results[1:]:
+            self.planner.observe(r.labels, r.validation_accuracy)
+        last = self.results[-1] if self.results else None
+        self.last_arm = last.strategy if last is not None and last.round > self.cfg.cold_start_rounds else None
         model = self.registry.latest
         logger.warning("resuming campaign from %s: %d rounds done, model v%d, %d labels delivered",
-                       self.state.path, len(self.results) - 1, model.version, self.total_labels)
-        pending = [(r, s) for r, s in self.state.undelivered() if s.device_id in self.node_of]
-        if pending:
-            rnd = pending[0][0]
-            start = time.perf_counter()
-            rejected: list[str] = []
-            logger.warning("round %d: delivering %d labels left undelivered before the restart", rnd, len(pending))
-            new = self.deliver(rnd, [s for _, s in pending], rejected)
-            model = self.publish(self.train_all(rnd, model.layers, rejected))
-            self._record(RoundResult(rnd, self.total_labels, new, self.evaluate(model), model.version, 0,
-                                     rejected=sorted(set(rejected)), seconds=time.perf_counter() - start,
-                                     reasons=["resumed after a restart: delivered journaled labels and trained"],
-                                     validation_accuracy=self.validation.accuracy(model.onnx),
-                                     validation_size=len(self.validation)))
+                       self.state.path, max(len(self.results) - 1, 0), model.version, self.total_labels)
         return model
 
     def _record(self, result: RoundResult) -> None:

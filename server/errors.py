@@ -24,3 +24,11 @@ class UnknownPolicyError(ServerError):
 
 class NoNodesError(ServerError):
     """Not enough devices connected in time."""
+
+
+class StateError(ServerError):
+    """The state store cannot be opened, or an operation on it names something it does not hold."""
+
+
+class PhaseError(ServerError):
+    """A phase was asked for that the campaign's state does not allow (e.g. deliver with no open round)."""

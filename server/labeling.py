@@ -39,3 +39,15 @@ class Labeler(Protocol):
 
     def label(self, samples: Sequence[ReleasedSample]) -> list[LabeledSample]:
         ...
+
+
+class QueueLabeler:
+    """Labels nothing itself: released items wait in the state store's labeling queue.
+
+    Labels reach the queue from outside the run (``fedsift labels import``, or a
+    labeling service writing :meth:`CampaignState.submit_labels`); a later run of the
+    campaign delivers whatever has been labeled by then.
+    """
+
+    def label(self, samples: Sequence[ReleasedSample]) -> list[LabeledSample]:
+        return []

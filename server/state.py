@@ -8,10 +8,17 @@ Written at each phase boundary of a round, in one transaction each:
 - ``models``: every published model (weights, ONNX artifact, hash, signature);
 - ``results``: every finished round's result;
 - ``validation``: the random slice's features and labels, held by the labeling side;
-- ``nodes``: which Flower node each device was last seen on.
+- ``nodes``: which Flower node each device was last seen on;
+- ``selections``: each round's selection (strategy, budget, reasons, counts) and its
+  phase: ``selected`` (items are in the labeling queue), ``delivered`` (labels reached
+  the devices) or ``done`` (trained, published, evaluated);
+- ``queue``: every released item (payload as the device sealed it) waiting for its
+  label; a label, from the labeler or imported (:meth:`CampaignState.submit_label`), is
+  journaled into ``labels`` in the same transaction;
+- ``rewards``: the adaptive strategy's rewards, replayed on resume.
 
-A campaign opened on an existing store continues after the last finished round, first
-delivering and training on labels a crash left undelivered.
+A campaign opened on an existing store continues where it stopped: a round whose
+selection has no result yet is finished first (label what is ready, deliver, train).
 """
 
 from __future__ import annotations
@@ -24,7 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .labeling import LabeledSample
+from .errors import StateError
+from .labeling import LabeledSample, ReleasedSample
 from .registry import ModelVersion
 
 _SCHEMA = """
@@ -34,8 +42,14 @@ CREATE TABLE IF NOT EXISTS results (round INTEGER PRIMARY KEY, result TEXT NOT N
 CREATE TABLE IF NOT EXISTS labels (round INTEGER NOT NULL, device_id TEXT NOT NULL, candidate_id TEXT NOT NULL,
     label INTEGER NOT NULL, annotator TEXT NOT NULL, validation INTEGER NOT NULL, delivered INTEGER NOT NULL,
     PRIMARY KEY (device_id, candidate_id));
-CREATE TABLE IF NOT EXISTS validation (id INTEGER PRIMARY KEY, x BLOB NOT NULL, y INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS nodes (device_id TEXT PRIMARY KEY, node_id INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS validation (id INTEGER PRIMARY KEY, x BLOB NOT NULL, y INTEGER NOT NULL,
+    item TEXT UNIQUE);
+CREATE TABLE IF NOT EXISTS selections (round INTEGER PRIMARY KEY, phase TEXT NOT NULL, selection TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS queue (round INTEGER NOT NULL, device_id TEXT NOT NULL, candidate_id TEXT NOT NULL,
+    payload BLOB NOT NULL, content_type TEXT NOT NULL, random_slice INTEGER NOT NULL, labeled INTEGER NOT NULL,
+    PRIMARY KEY (device_id, candidate_id));
+CREATE TABLE IF NOT EXISTS rewards (id INTEGER PRIMARY KEY, strategy TEXT NOT NULL, gain REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS nodes (device_id TEXT PRIMARY KEY, node_id TEXT NOT NULL);  -- uint64: not an SQLite INTEGER
 """
 
 
@@ -56,14 +70,23 @@ class CampaignState:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(_SCHEMA)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30.0)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.executescript(_SCHEMA)
+        except (OSError, sqlite3.DatabaseError) as exc:
+            raise StateError(f"state store {self.path}: {exc}") from exc
 
     def close(self) -> None:
         self.db.close()
+
+    def __enter__(self) -> CampaignState:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # ---------------------------------------------------------------- models
     def save_model(self, mv: ModelVersion) -> None:
@@ -115,17 +138,108 @@ class CampaignState:
     # ----------------------------------------------------------------- nodes
     def save_nodes(self, node_of: dict[str, int]) -> None:
         with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO nodes VALUES (?, ?)", sorted(node_of.items()))
+            self.db.executemany("INSERT OR REPLACE INTO nodes VALUES (?, ?)",
+                                [(d, str(n)) for d, n in sorted(node_of.items())])
 
     def load_nodes(self) -> dict[str, int]:
         return {d: int(n) for d, n in self.db.execute("SELECT device_id, node_id FROM nodes")}
 
     # ------------------------------------------------------------ validation
-    def save_validation(self, x: np.ndarray, y: int) -> None:
+    def save_validation(self, x: np.ndarray, y: int, item: str | None = None) -> None:
+        """Keep one validation item (``item`` names it, so saving it twice keeps one)."""
         with self.db:
-            self.db.execute("INSERT INTO validation (x, y) VALUES (?, ?)",
-                            (np.asarray(x, np.float32).tobytes(), int(y)))
+            self.db.execute("INSERT OR IGNORE INTO validation (x, y, item) VALUES (?, ?, ?)",
+                            (np.asarray(x, np.float32).tobytes(), int(y), item))
 
-    def load_validation(self) -> list[tuple[np.ndarray, int]]:
-        return [(np.frombuffer(x, dtype=np.float32).copy(), int(y))
-                for x, y in self.db.execute("SELECT x, y FROM validation ORDER BY id")]
+    def load_validation(self) -> list[tuple[np.ndarray, int, str | None]]:
+        return [(np.frombuffer(x, dtype=np.float32).copy(), int(y), item)
+                for x, y, item in self.db.execute("SELECT x, y, item FROM validation ORDER BY id")]
+
+    # ------------------------------------------------------------ selections
+    def save_selection(self, round_: int, selection: dict[str, object], phase: str = "selected") -> None:
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO selections VALUES (?, ?, ?)",
+                            (round_, phase, json.dumps(selection, sort_keys=True)))
+
+    def set_phase(self, round_: int, phase: str) -> None:
+        with self.db:
+            self.db.execute("UPDATE selections SET phase = ? WHERE round = ?", (phase, round_))
+
+    def open_selection(self) -> tuple[int, str, dict[str, object]] | None:
+        """The newest round selected but not done: (round, phase, selection), or None."""
+        row = self.db.execute("SELECT round, phase, selection FROM selections WHERE phase != 'done' "
+                              "ORDER BY round DESC LIMIT 1").fetchone()
+        return (int(row[0]), str(row[1]), json.loads(row[2])) if row else None
+
+    def selections(self) -> list[tuple[int, str, dict[str, object]]]:
+        return [(int(r), str(p), json.loads(s))
+                for r, p, s in self.db.execute("SELECT round, phase, selection FROM selections ORDER BY round")]
+
+    # ----------------------------------------------------------------- queue
+    def enqueue(self, released: Sequence[ReleasedSample]) -> int:
+        """Put released items into the labeling queue (an item is queued once); how many were new."""
+        with self.db:
+            before = self.db.total_changes
+            self.db.executemany("INSERT OR IGNORE INTO queue VALUES (?, ?, ?, ?, ?, ?, 0)",
+                                [(r.round, r.device_id, r.candidate_id, r.payload, r.content_type,
+                                  int(r.random_slice)) for r in released])
+            return self.db.total_changes - before
+
+    def _released(self, where: str, args: tuple[object, ...] = ()) -> list[ReleasedSample]:
+        rows = self.db.execute("SELECT round, device_id, candidate_id, payload, content_type, random_slice FROM queue "
+                               f"WHERE {where} ORDER BY round, device_id, candidate_id", args)
+        return [ReleasedSample(r, d, c, bytes(p), t, bool(v)) for r, d, c, p, t, v in rows]
+
+    def pending(self) -> list[ReleasedSample]:
+        """Released items still waiting for a label."""
+        return self._released("labeled = 0")
+
+    def released_in(self, round_: int) -> list[ReleasedSample]:
+        return self._released("round = ?", (round_,))
+
+    def submit_labels(self, labeled: Sequence[LabeledSample]) -> int:
+        """Label queued items: journal each label (undelivered) and take the item off the queue.
+
+        Raises
+        ------
+        StateError
+            For an item that is not in the queue (nothing is stored then).
+        """
+        with self.db:
+            rows = []
+            for s in labeled:
+                row = self.db.execute("SELECT round, random_slice FROM queue WHERE device_id = ? AND candidate_id = ?",
+                                      (s.device_id, s.candidate_id)).fetchone()
+                if row is None:
+                    raise StateError(f"label for device {s.device_id!r} candidate {s.candidate_id!r}: "
+                                     "no such item in the labeling queue")
+                rows.append((int(row[0]), s.device_id, s.candidate_id, int(s.label), s.annotator, int(row[1])))
+            before = self.db.total_changes
+            self.db.executemany("INSERT OR IGNORE INTO labels VALUES (?, ?, ?, ?, ?, ?, 0)", rows)
+            added = self.db.total_changes - before
+            self.db.executemany("UPDATE queue SET labeled = 1 WHERE device_id = ? AND candidate_id = ?",
+                                [(d, c) for _, d, c, *_ in rows])
+        return added
+
+    def labels_of(self, round_: int) -> list[LabeledSample]:
+        rows = self.db.execute("SELECT device_id, candidate_id, label, annotator, validation FROM labels "
+                               "WHERE round = ? ORDER BY device_id, candidate_id", (round_,))
+        return [LabeledSample(d, c, y, a, bool(v)) for d, c, y, a, v in rows]
+
+    def queue_counts(self) -> dict[int, dict[str, int]]:
+        """Per round: items released, waiting for a label, labeled, delivered."""
+        out: dict[int, dict[str, int]] = {}
+        for r, n, labeled in self.db.execute("SELECT round, COUNT(*), SUM(labeled) FROM queue GROUP BY round"):
+            out[int(r)] = {"released": int(n), "waiting": int(n) - int(labeled or 0), "labeled": int(labeled or 0),
+                           "delivered": 0}
+        for r, n in self.db.execute("SELECT round, COUNT(*) FROM labels WHERE delivered = 1 GROUP BY round"):
+            out.setdefault(int(r), {"released": 0, "waiting": 0, "labeled": 0, "delivered": 0})["delivered"] = int(n)
+        return out
+
+    # --------------------------------------------------------------- rewards
+    def save_reward(self, strategy: str, gain: float) -> None:
+        with self.db:
+            self.db.execute("INSERT INTO rewards (strategy, gain) VALUES (?, ?)", (strategy, float(gain)))
+
+    def load_rewards(self) -> list[tuple[str, float]]:
+        return [(str(s), float(g)) for s, g in self.db.execute("SELECT strategy, gain FROM rewards ORDER BY id")]

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from pathlib import Path
 
 from fedsift.privacy import provenance as pv
-from fedsift.privacy.checkpoint import CheckpointSigner
+from fedsift.privacy.checkpoint import CheckpointSigner, generate_signer, load_signer
 from fedsift.protocols import Summary
 
 from .allocation import Allocation
@@ -28,6 +29,15 @@ class CampaignTrail:
     def __init__(self, log: pv.ProvenanceLog, signer: CheckpointSigner | None = None) -> None:
         self.log = log
         self.signer = signer
+
+    @classmethod
+    def open(cls, folder: str | Path) -> CampaignTrail:
+        """The trail in ``folder``: ``provenance.db`` and the checkpoint key ``checkpoint.key`` (created if missing)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        key = folder / "checkpoint.key"
+        signer = load_signer(key, pv.DEFAULT_ORIGIN) if key.exists() else generate_signer(key, pv.DEFAULT_ORIGIN)
+        return cls(pv.ProvenanceLog(folder / "provenance.db", origin=pv.DEFAULT_ORIGIN), signer)
 
     def round_started(self, rnd: int, strategy: str, budget: int, reasons: Sequence[str]) -> None:
         self.log.append(pv.ROUND_STARTED, {pv.ROUND: rnd, "strategy": strategy, "budget": budget,

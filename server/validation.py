@@ -28,30 +28,42 @@ class ValidationSet:
     def __init__(self) -> None:
         self._x: list[np.ndarray] = []
         self._y: list[int] = []
+        self._keys: set[str] = set()
 
     def __len__(self) -> int:
         return len(self._y)
 
-    def add_item(self, x: np.ndarray, y: int) -> None:
-        """Add one item (e.g. restored from the state store)."""
+    @staticmethod
+    def key(device_id: str, candidate_id: str) -> str:
+        return f"{device_id}/{candidate_id}"
+
+    def add_item(self, x: np.ndarray, y: int, key: str | None = None) -> bool:
+        """Add one item (e.g. restored from the state store); False if ``key`` is already held."""
+        if key is not None:
+            if key in self._keys:
+                return False
+            self._keys.add(key)
         self._x.append(np.asarray(x, dtype=np.float32).reshape(-1))
         self._y.append(int(y))
+        return True
 
-    def add(self, released: Sequence[ReleasedSample], labeled: Sequence[LabeledSample]) -> list[tuple[np.ndarray, int]]:
-        """Keep the labeled random-slice items whose payload the labeling side can read; return them."""
+    def add(self, released: Sequence[ReleasedSample],
+            labeled: Sequence[LabeledSample]) -> list[tuple[np.ndarray, int, str]]:
+        """Keep the labeled random-slice items whose payload the labeling side can read; return the new ones."""
         payload = {(r.device_id, r.candidate_id): r for r in released if r.random_slice}
-        added: list[tuple[np.ndarray, int]] = []
+        added: list[tuple[np.ndarray, int, str]] = []
         for item in labeled:
             r = payload.get((item.device_id, item.candidate_id))
-            if r is None or r.content_type != "npy":
+            if r is None or r.content_type != "npy" or self.key(r.device_id, r.candidate_id) in self._keys:
                 continue
             try:
                 x = np.load(io.BytesIO(r.payload), allow_pickle=False)
             except ValueError as exc:
                 logger.error("validation: unreadable payload %s from %s: %s", r.candidate_id, r.device_id, exc)
                 continue
-            self.add_item(x, item.label)
-            added.append((self._x[-1], int(item.label)))
+            key = self.key(r.device_id, r.candidate_id)
+            self.add_item(x, item.label, key)
+            added.append((self._x[-1], int(item.label), key))
         return added
 
     def accuracy(self, onnx_model: bytes) -> float:

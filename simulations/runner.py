@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fedsift.client import build_client_app
 from fedsift.client.model_cache import ModelVerifier
 from fedsift.server.signing import ModelSigner
+from fedsift.server.trail import CampaignTrail
 from fedsift.server import CampaignConfig, RoundResult, TestSetEvaluator, build_server_app
 
 from .datasets import load_dataset
@@ -91,17 +92,6 @@ class SimulationResult:
         return out
 
 
-def _open_trail(folder: Path):  # type: ignore[no-untyped-def]
-    from fedsift.privacy.checkpoint import generate_signer, load_signer
-    from fedsift.privacy.provenance import DEFAULT_ORIGIN, ProvenanceLog
-    from fedsift.server.trail import CampaignTrail
-
-    folder.mkdir(parents=True, exist_ok=True)
-    key = folder / "checkpoint.key"
-    signer = load_signer(key, DEFAULT_ORIGIN) if key.exists() else generate_signer(key, DEFAULT_ORIGIN)
-    return CampaignTrail(ProvenanceLog(folder / "provenance.db", origin=DEFAULT_ORIGIN), signer)
-
-
 def run_simulation(config: SimulationConfig, on_round: Callable[[RoundResult], None] | None = None) -> SimulationResult:
     """Run the campaign described by ``config``.
 
@@ -130,7 +120,7 @@ def run_simulation(config: SimulationConfig, on_round: Callable[[RoundResult], N
         if on_round is not None:
             on_round(result)
 
-    trail = _open_trail(Path(config.provenance)) if config.provenance else None
+    trail = CampaignTrail.open(config.provenance) if config.provenance else None
     # Every simulated device pins the campaign's model-signing key, as a real one would.
     model_signer = ModelSigner(Ed25519PrivateKey.generate())
     verifier = ModelVerifier(model_signer.private_key.public_key())
