@@ -21,6 +21,7 @@ app = typer.Typer(help="fedsift: federated, edge-aware active learning on Flower
 
 
 def _mount_subcommands() -> None:
+    from fedsift import deploy_cli
     from fedsift.audit_cli import audit_app
     from fedsift.bench_cli import bench_app
     from fedsift.mask_cli import mask_command
@@ -28,6 +29,7 @@ def _mount_subcommands() -> None:
     app.add_typer(audit_app, name="audit")
     app.add_typer(bench_app, name="bench")
     app.command("mask")(mask_command)
+    deploy_cli.mount(app)
 
 
 _mount_subcommands()
@@ -159,14 +161,14 @@ def demo(
 
 
 def main() -> None:
-    from fedsift.errors import FedsiftError
-    from fedsift.protocols import ProtocolError
-    from fedsift.server import ServerError
-    from fedsift.simulations import SimulationError
-
+    # fedsift's own errors (every package's errors.py) end the command with their message
+    # and status 2; anything else is a bug and keeps its traceback. The packages are not
+    # imported here: a device runs `fedsift client run` without the server's torch.
     try:
         app()
-    except (FedsiftError, ProtocolError, ServerError, SimulationError) as exc:
+    except Exception as exc:  # noqa: BLE001
+        if not type(exc).__module__.startswith("fedsift."):
+            raise
         console.print(f"[bold red]error:[/] {exc}")
         raise SystemExit(2) from None
 

@@ -75,3 +75,23 @@ def load_simulation_config(path: str | Path | None = None, overrides: dict[str, 
     sim = fill(SimulationConfig, data)
     sim.campaign = fill(CampaignConfig, campaign_values, "campaign.")
     return sim
+
+
+def load_sectioned_config(path: str | Path, cls: type) -> Any:
+    """A config dataclass whose fields are section dataclasses (``server.toml``, ``device.toml``).
+
+    Each TOML table fills the field of the same name; unknown tables and keys, and
+    wrong types, are errors naming ``table.key``. Relative paths in the result are
+    resolved against the file's folder (``cls.resolve``), then ``cls.validate`` runs.
+    """
+    data = read_toml(path)
+    hints = get_type_hints(cls)
+    sections = {f.name for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for name, values in data.items():
+        if name not in sections:
+            raise ConfigFileError(f"{path}: unknown table [{name}]; known tables: {', '.join(sorted(sections))}")
+        if not isinstance(values, dict):
+            raise ConfigFileError(f"{path}: {name} must be a table ([{name}])")
+        kwargs[name] = fill(hints[name], values, f"{name}.")
+    return cls(**kwargs).resolve(Path(path).resolve().parent).validate()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -12,6 +14,7 @@ import pytest
 _GUARD_DIR = Path(__file__).parent / "netguard"
 _LOG = Path(tempfile.mkdtemp(prefix="fedsift-netguard-")) / "violations.log"
 _LOG.touch()
+atexit.register(shutil.rmtree, _LOG.parent, True)
 
 # Every subprocess (SuperLink, SuperNodes, Ray workers, the CLI) imports the guard as
 # `sitecustomize` through PYTHONPATH and reports to the same file.
