@@ -392,15 +392,15 @@ class LocalFederation:
         logger.info("started %s (pid %d): %s", name, popen.pid, " ".join(args))
         return ManagedProcess(name, popen, log, handle)
 
-    def _start_superlink(self) -> None:
-        self.port = free_port()
+    def _start_superlink(self, port: int = 0, log_name: str = "superlink") -> None:
+        self.port = port or free_port()
         link = SuperLinkConfig(port=self.port, database=str(self.folder / "superlink.db"), insecure=not self.tls,
                                supernode_auth=self.auth)
         if self.tls:
             link.ca_cert, link.server_cert, link.server_key = (str(self.pki.ca_cert), str(self.pki.server_cert),
                                                                str(self.pki.server_key))
         args = superlink_command(link.validate(), BIN)
-        self.superlink = self._spawn("superlink", args, "home-superlink")
+        self.superlink = self._spawn(log_name, args, "home-superlink")
         self._write_cli_config()
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
@@ -529,6 +529,17 @@ class LocalFederation:
             time.sleep(0.5)
         raise DeploymentError(f"{len(online)} of {count} SuperNodes online after {timeout:.0f} s\n"
                               f"{self.log_tails()}")
+
+    def restart_superlink(self) -> None:
+        """Stop the SuperLink (SIGTERM, then SIGKILL) and start it again on the same port and database.
+
+        SuperNodes keep running and reconnect; registered keys and node ids live in the
+        SuperLink's database.
+        """
+        if self.superlink is not None:
+            self.superlink.stop(timeout=10.0)
+        self._restarts = getattr(self, "_restarts", 0) + 1
+        self._start_superlink(self.port, f"superlink-restart-{self._restarts}")
 
     def serverapp_pids(self) -> list[int]:
         """Pids of the ``flwr-serverapp`` processes the SuperLink's SuperExec started (the running ServerApp)."""

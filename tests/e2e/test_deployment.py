@@ -111,7 +111,7 @@ def state_snapshot(path: Path) -> tuple[tuple[int, str] | None, int, list[int]]:
 
 
 @pytest.mark.timeout(300)
-def test_server_killed_between_selection_and_delivery_loses_and_duplicates_no_label(tmp_path: Path) -> None:
+def test_server_and_superlink_killed_between_selection_and_delivery_lose_and_duplicate_no_label(tmp_path: Path) -> None:
     results, state_path = tmp_path / "results.jsonl", tmp_path / "state.db"
     app = write_trial_app(tmp_path / "app")
     config = {**trial_run_config(results, rounds=2), "state-path": str(state_path)}
@@ -127,7 +127,11 @@ def test_server_killed_between_selection_and_delivery_loses_and_duplicates_no_la
         run.process.stop()
         open_round, undelivered, done = state_snapshot(state_path)
         assert open_round is not None and open_round[0] == 1 and done == [0], "the kill came too late to test"
-        # A new ServerApp process on the same state store finishes round 1, then round 2.
+        # The whole server side goes down: the SuperLink restarts on its database too, the
+        # SuperNodes reconnect. A new ServerApp on the same state store finishes round 1,
+        # then runs round 2.
+        fed.restart_superlink()
+        fed.wait_online(NODES, 90)
         fed.run(app, config, timeout=200)
         stores = [fed.folder / f"device-{i}.db" for i in range(NODES)]
         device_labels = []
