@@ -38,7 +38,7 @@ from fedsift.protocols import (
 from . import trainer
 from .datasource import DataPathLoader
 from .errors import ClientError, NoLabelsError, StaleRoundError
-from .labels import load_labels, load_validation, newest_round, remember_round, store_labels
+from .labels import device_store, load_labels, load_validation, newest_round, remember_round, store_labels
 from .model_cache import ModelVerifier, accept_model
 from .pool import LocalPool, PoolLoader, device_id_of
 from .release import SCOPE_LABELING, SCOPE_TRAINING, Refusal, ReleaseGate, UnprotectedGate
@@ -103,9 +103,19 @@ COMMITTEE_SIZE = 3
 
 
 def remember_model(context: Context, version: int, model: bytes) -> list[bytes]:
-    """Keep the last ``COMMITTEE_SIZE`` global models in ``context.state``; return them, newest last."""
+    """The last ``COMMITTEE_SIZE`` verified global models, newest last (QBC's committee).
+
+    From the device store when there is one (``accept_model`` keeps them there), else
+    from ``context.state``.
+    """
+    store = device_store(context)
+    if store is not None:
+        with store:
+            kept = store.models()
+        models = [m for _, m in kept][-COMMITTEE_SIZE:]
+        return models if models and models[-1] == model else [*models, model][-COMMITTEE_SIZE:]
     versions: list[int] = []
-    models: list[bytes] = []
+    models = []
     if _COMMITTEE_KEY in context.state:
         rec = context.state[_COMMITTEE_KEY]
         versions, models = list(rec["versions"]), list(rec["models"])

@@ -1,4 +1,4 @@
-"""The device's label store and the newest round it has seen.
+"""The device's label store, the newest round it has seen, and its verified models.
 
 Two backends behind the same functions:
 
@@ -6,9 +6,10 @@ Two backends behind the same functions:
   of one run, in simulation and deployment, unlike module globals;
 - a SQLite file on the device (:class:`DeviceStore`), used when the node config names
   one as ``store-path`` (``fedsift client run`` always does). A real device needs it:
-  every ``flwr run`` gets a fresh ``context``, and a campaign whose phases run as
-  separate runs (select now, deliver when the annotators are done) must not forget the
-  labels it was given.
+  every ``flwr run`` gets a fresh ``context``, and every message in deployment runs in a
+  fresh process, so a campaign whose phases run as separate runs (select now, deliver
+  when the annotators are done) must not forget the labels it was given, nor the last
+  good model when the server sends a bad one.
 """
 
 from __future__ import annotations
@@ -30,7 +31,10 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS labels (local_id TEXT PRIMARY KEY, label INTEGER NOT NULL,
     validation INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS rounds (kind TEXT PRIMARY KEY, newest INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS models (version INTEGER PRIMARY KEY, onnx BLOB NOT NULL);
 """
+KEEP_MODELS = 3
+"""Verified models the device keeps (the newest is the last good one; QBC's committee uses all)."""
 
 
 class DeviceStoreError(ClientError):
@@ -75,6 +79,17 @@ class DeviceStore:
                 "validation = MAX(validation, excluded.validation)",
                 [(i, int(y), int(i in flags)) for i, y in sorted(new.items())])
         return sum(1 for i in new if i not in known)
+
+    def save_model(self, version: int, onnx: bytes) -> None:
+        """Keep a verified model; only the newest :data:`KEEP_MODELS` stay."""
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO models VALUES (?, ?)", (int(version), onnx))
+            self.db.execute("DELETE FROM models WHERE version NOT IN (SELECT version FROM models "
+                            "ORDER BY version DESC LIMIT ?)", (KEEP_MODELS,))
+
+    def models(self) -> list[tuple[int, bytes]]:
+        """Kept models, oldest first."""
+        return [(int(v), bytes(m)) for v, m in self.db.execute("SELECT version, onnx FROM models ORDER BY version")]
 
     def newest_round(self, kind: str) -> int:
         row = self.db.execute("SELECT newest FROM rounds WHERE kind = ?", (kind,)).fetchone()

@@ -3,7 +3,8 @@
 A device pins the server's model-signing public key. A model whose signature is
 missing or wrong is refused with :class:`ModelSignatureError`; the cached last good
 model stays in place (in ``context.state``, which survives between messages and
-processes), so a bad artifact never replaces a good one.
+processes, or in the device's SQLite store when the node config names one), so a bad
+artifact never replaces a good one.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flwr.app import ConfigRecord, Context
 
 from .errors import ClientError
+from .labels import device_store
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +63,12 @@ class ModelVerifier:
 
 
 def last_good_model(context: Context) -> tuple[int, bytes] | None:
-    """The last verified model (version, ONNX bytes), if any."""
+    """The last verified model (version, ONNX bytes), if any (from the device store when there is one)."""
+    store = device_store(context)
+    if store is not None:
+        with store:
+            kept = store.models()
+        return kept[-1] if kept else None
     if _KEY not in context.state:
         return None
     rec = context.state[_KEY]
@@ -79,5 +86,10 @@ def accept_model(context: Context, verifier: ModelVerifier | None, version: int,
             logger.error("refused model v%d; last good model is %s", version,
                          f"v{good[0]}" if good else "none")
             raise
-    context.state[_KEY] = ConfigRecord({"version": version, "onnx": onnx})
+    store = device_store(context)
+    if store is not None:
+        with store:
+            store.save_model(version, onnx)
+    else:
+        context.state[_KEY] = ConfigRecord({"version": version, "onnx": onnx})
     return onnx

@@ -263,6 +263,13 @@ class Campaign:
             summary_bytes / max(len(summaries), 1), max((s.epsilon_spent for s in summaries), default=0.0),
             sorted(set(rejected)), caught_up, time.perf_counter() - start, released=released)
         if self.state is not None:
+            got = {(r.device_id, r.candidate_id) for r in released}
+            why_refused = {(d, c): why for d, c, why in self.refusals}
+            self.state.save_requests(rnd, [
+                (p.device_id, p.candidate_id, p.score, p.reason,
+                 "released" if (p.device_id, p.candidate_id) in got else
+                 f"refused:{why_refused[(p.device_id, p.candidate_id)]}"
+                 if (p.device_id, p.candidate_id) in why_refused else "no-reply") for p in allocation.picks])
             self.state.enqueue(released)
             self.state.save_selection(rnd, selection.to_dict())
         logger.info("round %d: selected %d items with %s", rnd, len(released), strategy)

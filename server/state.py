@@ -12,6 +12,8 @@ Written at each phase boundary of a round, in one transaction each:
 - ``selections``: each round's selection (strategy, budget, reasons, counts) and its
   phase: ``selected`` (items are in the labeling queue), ``delivered`` (labels reached
   the devices) or ``done`` (trained, published, evaluated);
+- ``requests``: every candidate asked for, with its score, why it was picked and what
+  came of it (``released``, ``refused:<reason>`` or ``no-reply``);
 - ``queue``: every released item (payload as the device sealed it) waiting for its
   label; a label, from the labeler or imported (:meth:`CampaignState.submit_label`), is
   journaled into ``labels`` in the same transaction;
@@ -48,6 +50,8 @@ CREATE TABLE IF NOT EXISTS selections (round INTEGER PRIMARY KEY, phase TEXT NOT
 CREATE TABLE IF NOT EXISTS queue (round INTEGER NOT NULL, device_id TEXT NOT NULL, candidate_id TEXT NOT NULL,
     payload BLOB NOT NULL, content_type TEXT NOT NULL, random_slice INTEGER NOT NULL, labeled INTEGER NOT NULL,
     PRIMARY KEY (device_id, candidate_id));
+CREATE TABLE IF NOT EXISTS requests (round INTEGER NOT NULL, device_id TEXT NOT NULL, candidate_id TEXT NOT NULL,
+    score REAL NOT NULL, reason TEXT NOT NULL, outcome TEXT NOT NULL, PRIMARY KEY (round, device_id, candidate_id));
 CREATE TABLE IF NOT EXISTS rewards (id INTEGER PRIMARY KEY, strategy TEXT NOT NULL, gain REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS nodes (device_id TEXT PRIMARY KEY, node_id TEXT NOT NULL);  -- uint64: not an SQLite INTEGER
 """
@@ -174,6 +178,18 @@ class CampaignState:
     def selections(self) -> list[tuple[int, str, dict[str, object]]]:
         return [(int(r), str(p), json.loads(s))
                 for r, p, s in self.db.execute("SELECT round, phase, selection FROM selections ORDER BY round")]
+
+    # -------------------------------------------------------------- requests
+    def save_requests(self, round_: int, rows: Sequence[tuple[str, str, float, str, str]]) -> None:
+        """Record a round's label requests: (device, candidate, score, reason, outcome) each."""
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO requests VALUES (?, ?, ?, ?, ?, ?)",
+                                [(round_, d, c, float(score), reason, outcome) for d, c, score, reason, outcome in rows])
+
+    def request_outcomes(self, round_: int) -> dict[str, int]:
+        """How a round's requests ended: outcome -> count."""
+        return {str(o): int(n) for o, n in self.db.execute(
+            "SELECT outcome, COUNT(*) FROM requests WHERE round = ? GROUP BY outcome", (round_,))}
 
     # ----------------------------------------------------------------- queue
     def enqueue(self, released: Sequence[ReleasedSample]) -> int:

@@ -15,14 +15,19 @@ from fedsift.server.signing import ModelSigner
 from fedsift.simulations import InProcessGrid, SimulatedOracle, SimulatedPoolLoader, load_dataset, run_inprocess
 
 
-def ctx() -> Context:
-    return Context(run_id=1, node_id=1, node_config={}, state=RecordDict(), run_config={})
+def ctx(node_config: dict | None = None) -> Context:
+    return Context(run_id=1, node_id=1, node_config=node_config or {}, state=RecordDict(), run_config={})
 
 
-def test_signed_model_is_cached_and_bad_ones_are_refused_keeping_the_last_good() -> None:
+@pytest.fixture(params=["context-state", "device-store"])
+def node_config(request: pytest.FixtureRequest, tmp_path) -> dict:  # type: ignore[no-untyped-def]
+    return {} if request.param == "context-state" else {"store-path": str(tmp_path / "device.db")}
+
+
+def test_signed_model_is_cached_and_bad_ones_are_refused_keeping_the_last_good(node_config: dict) -> None:
     signer = ModelSigner(Ed25519PrivateKey.generate())
     verifier = ModelVerifier(signer.private_key.public_key())
-    c = ctx()
+    c = ctx(node_config)
     accept_model(c, verifier, 1, b"model-one", signer.sign(1, b"model-one"))
     assert last_good_model(c) == (1, b"model-one")
     with pytest.raises(ModelSignatureError, match="unsigned"):
@@ -35,6 +40,25 @@ def test_signed_model_is_cached_and_bad_ones_are_refused_keeping_the_last_good()
     with pytest.raises(ModelSignatureError):
         accept_model(c, verifier, 2, b"model-two", other.sign(2, b"model-two"))
     assert last_good_model(c) == (1, b"model-one")
+
+
+def test_a_device_store_keeps_models_and_rounds_across_runs(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from fedsift.client.app import check_round, remember_model
+    from fedsift.client.labels import KEEP_MODELS, load_labels, store_labels
+
+    signer = ModelSigner(Ed25519PrivateKey.generate())
+    verifier = ModelVerifier(signer.private_key.public_key())
+    config = {"store-path": str(tmp_path / "device.db")}
+    first = ctx(config)
+    for v in range(1, 6):
+        accept_model(first, verifier, v, f"m{v}".encode(), signer.sign(v, f"m{v}".encode()))
+    assert check_round(first, "query", 5)
+    store_labels(first, {"a": 1, "b": 2}, {"a"})
+    later = ctx(config)  # a new run: a fresh context, the same device
+    assert last_good_model(later) == (5, b"m5")
+    assert remember_model(later, 5, b"m5") == [b"m3", b"m4", b"m5"][-KEEP_MODELS:]
+    assert not check_round(later, "query", 4)  # a replayed older round is still refused
+    assert load_labels(later) == {"a": 1, "b": 2}
 
 
 def test_devices_refuse_a_server_signing_with_another_key(caplog: pytest.LogCaptureFixture) -> None:

@@ -56,6 +56,7 @@ def test_select_deliver_train_each_in_its_own_run(grid: InProcessGrid, tmp_path:
         assert state.open_selection()[:2] == (1, "selected")
         assert state.queue_counts()[1] == {"released": BUDGET, "waiting": 0, "labeled": BUDGET, "delivered": 0}
         assert len(state.undelivered()) == BUDGET
+        assert state.request_outcomes(1) == {"released": BUDGET}
     assert device_label_count(grid) == 0
 
     assert run_phase(grid, db, "deliver") == []
