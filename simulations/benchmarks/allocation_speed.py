@@ -21,7 +21,7 @@ import numpy as np
 
 from fedsift.protocols import Summary
 from fedsift.server.allocation import available_policies, plan_allocation
-from fedsift.server.campaign import content_bytes
+from fedsift.server.waves import content_bytes
 
 
 def synthetic_summaries(devices: int, top_k: int, sketch_dim: int, seed: int) -> list[Summary]:
