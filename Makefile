@@ -9,10 +9,11 @@ STAMP  := $(VENV)/.fedsift-installed
 install: $(STAMP)
 
 # torch 2.13.0 first: it is the local CPU build; any other torch pulls a CUDA build of GBs.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements/privacy-ner.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet "torch==2.13.0"
 	$(BIN)/python -m pip install --quiet -e ".[all]"
+	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements/privacy-ner.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
