@@ -24,7 +24,7 @@ from flwr.serverapp.strategy import DifferentialPrivacyServerSideFixedClipping, 
 from .allocation import get_policy
 from .budget import BudgetConfig, BudgetPlanner
 from .config import CampaignConfig
-from .errors import ConfigError, NoNodesError, PhaseError, StateError
+from .errors import ConfigError, NoNodesError, NoRepliesError, PhaseError, StateError
 from .evaluation import TestSetEvaluator
 from .labeling import LabeledSample, Labeler, ReleasedSample
 from .model import init_weights
@@ -170,6 +170,7 @@ class Campaign(RoundWaves):
         self.state = state
         self.dropped: set[str] = set()
         self.last_arm: str | None = None
+        self.rejections = []
 
     # ------------------------------------------------------------------ loop
     def run(self) -> list[RoundResult]:
@@ -216,6 +217,7 @@ class Campaign(RoundWaves):
         """
         start = time.perf_counter()
         rejected: list[str] = []
+        self.rejections = []
         backlog = len(self.state.pending()) if self.state is not None else 0
         decision = self.planner.plan(backlog=backlog)
         if decision.stop or decision.budget == 0:
@@ -229,6 +231,12 @@ class Campaign(RoundWaves):
         if self.trail:
             self.trail.round_started(rnd, strategy, decision.budget, [why, *decision.reasons])
         summaries, summary_bytes = self.query(rnd, model, strategy, decision.budget, rejected)
+        if not summaries:
+            # Every device failed (a broken ClientApp, a model they all refuse, an outage):
+            # going on would "finish" rounds that label and train nothing. Stop loudly; with
+            # a state store the campaign resumes from here once the devices are fixed.
+            raise NoRepliesError(f"round {rnd}: no device sent a valid summary ({len(rejected)} rejected: "
+                                 f"{'; '.join(self.rejections[:3]) or 'no reply at all'})")
         caught_up = self._catch_up(rejected)
         allocation = self.plan(rnd, summaries, decision.budget)
         if self.trail:

@@ -26,6 +26,10 @@ class NoNodesError(ServerError):
     """Not enough devices connected in time."""
 
 
+class NoRepliesError(ServerError):
+    """No device answered a round's query validly; names the first problems."""
+
+
 class StateError(ServerError):
     """The state store cannot be opened, or an operation on it names something it does not hold."""
 

@@ -47,6 +47,9 @@ def content_bytes(content: RecordDict) -> int:
 class RoundWaves:
     """Message waves over ``self.grid`` (attributes are set by :class:`Campaign`)."""
 
+    rejections: list[str]
+    """This round's rejected replies, who and why (the newest round's only)."""
+
     def _exchange(self, messages: Sequence[Message]) -> list[Message]:
         if not messages:
             return []
@@ -58,6 +61,7 @@ class RoundWaves:
     def _reject(self, rejected: list[str], who: str, phase: str, problem: object) -> None:
         logger.error("round phase %s: rejected reply from %s: %s", phase, who, problem)
         rejected.append(who)
+        self.rejections.append(f"{who} in {phase}: {problem}")
 
     # ---------------------------------------------------------------- phases
     def query(self, rnd: int, model: ModelVersion, strategy: str, budget: int,

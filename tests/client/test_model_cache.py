@@ -11,6 +11,7 @@ from flwr.app import Context, RecordDict
 from fedsift.client import build_client_app
 from fedsift.client.model_cache import ModelSignatureError, ModelVerifier, accept_model, last_good_model
 from fedsift.server import CampaignConfig, build_server_app
+from fedsift.server.errors import NoRepliesError
 from fedsift.server.signing import ModelSigner
 from fedsift.simulations import InProcessGrid, SimulatedOracle, SimulatedPoolLoader, load_dataset, run_inprocess
 
@@ -71,10 +72,12 @@ def test_devices_refuse_a_server_signing_with_another_key(caplog: pytest.LogCapt
                               model_signer=rogue)
     client = build_client_app(SimulatedPoolLoader("digits", 2, 1.0, 0),
                               model_verifier=ModelVerifier(pinned.private_key.public_key()))
-    with caplog.at_level(logging.ERROR, logger="fedsift.server.campaign"):
+    with caplog.at_level(logging.ERROR, logger="fedsift.server"), pytest.raises(NoRepliesError) as err:
         run_inprocess(server, InProcessGrid(client, 2))
-    assert results[-1].devices == 0 and results[-1].labels == 0
-    assert "ModelSignatureError" in caplog.text and "does not verify" in caplog.text
+    # Every device refused the model: the campaign stops at round 1 naming why, labeling nothing.
+    assert [r.round for r in results] == [0]
+    assert "round 1: no device sent a valid summary (2 rejected" in str(err.value)
+    assert "ModelSignatureError" in str(err.value) and "does not verify" in caplog.text
 
 
 def test_replayed_label_request_of_an_older_round_releases_nothing() -> None:

@@ -78,12 +78,14 @@ def setup(tmp_path_factory: pytest.TempPathFactory):
     return loader, gate, service, root
 
 
-def run(setup, client_app: ClientApp, rounds: int = 2, budget: int = 12):
+def run(setup, client_app: ClientApp, rounds: int = 2, budget: int = 12, results: list | None = None,
+        wire: list | None = None):
     loader, gate, service, _ = setup
     data = load_dataset("digits")
     cfg = CampaignConfig(num_features=64, num_classes=10, rounds=rounds, budget=budget, min_nodes=CLIENTS,
                          strategy="margin", train_rounds=1, cold_start_rounds=1)
-    results, wire = [], []
+    results = [] if results is None else results
+    wire = [] if wire is None else wire
     server = build_server_app(cfg, SimulatedOracle(data.x_train, data.y_train, opener=sealed_opener(service)),
                               TestSetEvaluator(data.x_test, data.y_test), on_round=results.append)
     grid = InProcessGrid(client_app, CLIENTS, tap=lambda m: wire.append(m))
@@ -173,10 +175,15 @@ def test_dp_summaries_report_epsilon_and_stop_at_the_budget(setup, tmp_path: Pat
         g.dp = (cfg, BudgetAccountant(cfg.total_epsilon, cfg.total_delta, path=tmp_path / f"{device_id}.json"))
         return g
 
-    results, wire = run(setup, build_client_app(loader, dp_gate), rounds=3, budget=6)
-    assert [r.epsilon_max for r in results[1:]] == [0.5, 1.0, 0.0]
+    from fedsift.server.errors import NoRepliesError
+
+    results: list = []
+    wire: list = []
+    with pytest.raises(NoRepliesError, match="round 3: no device sent a valid summary.*PrivacyBudgetExceeded"):
+        run(setup, build_client_app(loader, dp_gate), rounds=3, budget=6, results=results, wire=wire)
+    assert [r.epsilon_max for r in results[1:]] == [0.5, 1.0]
     assert results[1].devices == results[2].devices == CLIENTS
-    assert results[3].devices == 0 and results[3].new_labels == 0  # every device refused a third release of ε
+    # Every device refused a third release of ε: the campaign stops there, naming why.
     errors = [m.error.reason for m in wire if m.has_error()]
     assert errors and all("PrivacyBudgetExceeded" in e for e in errors)
 
