@@ -28,11 +28,7 @@ from flwr.serverapp import Grid, ServerApp
 
 from fedsift.client import build_client_app
 from fedsift.client.app import PinnedModelKey
-from fedsift.server import TestSetEvaluator
-from fedsift.server.app import run_from_context
 
-from .datasets import load_dataset
-from .oracle import SimulatedOracle
 from .pools import SimulatedPoolLoader
 
 logger = logging.getLogger(__name__)
@@ -45,6 +41,14 @@ TRIAL_KEYS = frozenset({"dataset", "clients", "alpha"})
 
 @server_app.main()
 def _main(grid: Grid, context: Context) -> None:
+    # Server-side imports stay here: a SuperNode's ClientApp process imports this module
+    # too, and must not pay for torch (the model registry's ONNX export) on every message.
+    from fedsift.server.app import run_from_context
+    from fedsift.server.evaluation import TestSetEvaluator
+
+    from .datasets import load_dataset
+    from .oracle import SimulatedOracle
+
     rc = context.run_config
     data = load_dataset(str(rc.get("dataset", "digits")))
     seed = int(rc.get("seed", 0))
