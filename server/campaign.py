@@ -362,7 +362,8 @@ class Campaign(RoundWaves):
         x = np.stack([f[0] for f in fresh])
         y = np.array([f[1] for f in fresh])
         ev = TestSetEvaluator(x, y)
-        gain = ev.evaluate(model.onnx).accuracy - ev.evaluate(self.registry.get(model.version - 1).onnx).accuracy
+        new, old = ev.evaluate(model.onnx), ev.evaluate(self.registry.get(model.version - 1).onnx)
+        gain = new.accuracy - old.accuracy if self.cfg.auto_reward == "accuracy" else old.brier - new.brier
         self._reward(self.last_arm, gain)
 
     def _catch_up(self, rejected: list[str]) -> int:

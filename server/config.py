@@ -53,6 +53,11 @@ class CampaignConfig:
         ``min_gain_per_100`` for ``patience`` rounds (0 = never stop early).
     auto_arms : list of str
         Strategies the ``auto`` strategy chooses among.
+    auto_reward : str
+        What ``auto`` rewards an arm with, measured on each round's fresh random slice:
+        ``accuracy`` (the paired accuracy gain) or ``brier`` (the paired drop in Brier
+        score: it moves with every item's confidence, so it is far less noisy on the
+        ten-odd items a round's slice holds).
     holdout_validation : str
         "yes", "no" or "auto" (held out only when the stopping rule needs it): keep
         the random slice out of training so it measures accuracy without bias.
@@ -97,6 +102,7 @@ class CampaignConfig:
     min_gain_per_100: float = 0.0
     patience: int = 3
     auto_arms: list[str] = field(default_factory=lambda: ["hybrid", "margin", "badge"])
+    auto_reward: str = "accuracy"
     holdout_validation: str = "auto"
     dp_noise_multiplier: float = 0.0
     dp_clipping_norm: float = 1.0
@@ -131,6 +137,7 @@ class CampaignConfig:
             ("total_budget", self.total_budget >= 0, "must be >= 0"),
             ("holdout_validation", self.holdout_validation in ("yes", "no", "auto"), "must be yes, no or auto"),
             ("auto_arms", bool(self.auto_arms), "must name at least one strategy"),
+            ("auto_reward", self.auto_reward in ("accuracy", "brier"), "must be accuracy or brier"),
             ("mc_passes", 0 <= self.mc_passes <= 256, "must be in [0, 256]"),
             ("dp_noise_multiplier", self.dp_noise_multiplier >= 0, "must be >= 0"),
             ("dp_clipping_norm", self.dp_clipping_norm > 0, "must be > 0"),

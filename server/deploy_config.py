@@ -106,7 +106,9 @@ class ServerDeployConfig:
 def superlink_command(cfg: SuperLinkConfig, bin_dir: Path) -> list[str]:
     """The ``flower-superlink`` command line for ``cfg`` (runtime dependency installation off)."""
     args = [str(bin_dir / "flower-superlink"), "--host", cfg.host, "--port", str(cfg.port),
-            "--database", cfg.database, "--disable-runtime-dependency-installation"]
+            "--disable-runtime-dependency-installation"]
+    if cfg.database:  # empty: Flower's in-memory state (nothing survives a SuperLink restart)
+        args += ["--database", cfg.database]
     if cfg.insecure:
         args.append("--insecure")
     else:

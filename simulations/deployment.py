@@ -311,11 +311,17 @@ class LocalFederation:
         The SuperLink connection's name in ``FLWR_HOME/config.toml``.
     start_timeout : float
         Seconds to wait for the SuperLink and for all SuperNodes to be online.
+    superlink_db : str
+        ``"file"`` (``superlink.db`` in the folder: registrations and runs survive a
+        SuperLink restart) or ``"memory"`` (Flower's in-memory state).
     """
 
     def __init__(self, folder: str | Path, supernodes: int, tls: bool = True, auth: bool = True,
                  node_config_for: NodeConfigFor | None = None, name: str = "fedsift-trial",
-                 start_timeout: float = 120.0) -> None:
+                 start_timeout: float = 120.0, superlink_db: str = "file") -> None:
+        if superlink_db not in ("file", "memory"):
+            raise ValueError(f"superlink_db = {superlink_db!r}: must be 'file' or 'memory'")
+        self.superlink_db = superlink_db
         if supernodes < 0:
             raise ValueError(f"supernodes = {supernodes}: must be >= 0")
         if auth and not tls:
@@ -394,7 +400,8 @@ class LocalFederation:
 
     def _start_superlink(self, port: int = 0, log_name: str = "superlink") -> None:
         self.port = port or free_port()
-        link = SuperLinkConfig(port=self.port, database=str(self.folder / "superlink.db"), insecure=not self.tls,
+        database = str(self.folder / "superlink.db") if self.superlink_db == "file" else ""
+        link = SuperLinkConfig(port=self.port, database=database, insecure=not self.tls,
                                supernode_auth=self.auth)
         if self.tls:
             link.ca_cert, link.server_cert, link.server_key = (str(self.pki.ca_cert), str(self.pki.server_cert),

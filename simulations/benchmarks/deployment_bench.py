@@ -145,7 +145,7 @@ def _rows(path: Path) -> list[dict[str, Any]]:
 
 
 def measure(supernodes: int, rounds: int, budget: int, train_rounds: int, folder: Path,
-            timeout: float) -> dict[str, Any]:
+            timeout: float, superlink_db: str = "file", reply_timeout: float = 120.0) -> dict[str, Any]:
     """Start the federation, run the campaign, return timings and memory.
 
     Parameters
@@ -156,6 +156,10 @@ def measure(supernodes: int, rounds: int, budget: int, train_rounds: int, folder
         Working folder (PKI, logs, results).
     timeout : float
         Upper bound on the run, in seconds.
+    superlink_db : str
+        ``file`` (SQLite, as ``fedsift server start`` runs it) or ``memory``.
+    reply_timeout : float
+        How long a message wave waits for missing replies.
 
     Returns
     -------
@@ -169,14 +173,15 @@ def measure(supernodes: int, rounds: int, budget: int, train_rounds: int, folder
     app = write_trial_app(folder / "app", defaults={"wave-log": ""},
                           server_app="fedsift.simulations.benchmarks.deployment_bench:timed_server_app")
     t0 = time.perf_counter()
-    with LocalFederation(folder / "federation", supernodes, start_timeout=60.0 + 6.0 * supernodes) as fed:
+    with LocalFederation(folder / "federation", supernodes, start_timeout=60.0 + 6.0 * supernodes,
+                         superlink_db=superlink_db) as fed:
         startup = time.perf_counter() - t0
         with MemorySampler(fed) as sampler:
             idle = sampler.sample()
             t1 = time.perf_counter()
             res = fed.run(app, {"dataset": "digits", "clients": supernodes, "num-rounds": rounds, "budget": budget,
                           "train-rounds": train_rounds, "strategy": "margin", "results-path": str(results),
-                          "wave-log": str(waves), "node-wait-s": 120.0, "reply-timeout-s": 300.0},
+                          "wave-log": str(waves), "node-wait-s": 120.0, "reply-timeout-s": reply_timeout},
                     timeout=timeout, check=False)
             run_seconds = time.perf_counter() - t1
     mib = 1024.0 * 1024.0
@@ -192,8 +197,13 @@ def measure(supernodes: int, rounds: int, budget: int, train_rounds: int, folder
         row["waves"] = [{"type": w["type"], "seconds": round(w["seconds"], 2), "sent": w["sent"],
                          "replies": w["replies"]} for w in taken]
         row["wave_seconds"] = sum(w["seconds"] for w in taken)
+    locked = sum(log.read_text(errors="replace").count("database is locked")
+                 for log in (folder / "federation" / "logs").glob("superlink*.log"))
+    lost = sum(log.read_text(errors="replace").count("Failed to send message")
+               for log in (folder / "federation" / "logs").glob("supernode-*.log"))
     return {
-        "supernodes": supernodes, "run_status": res.status, "flwr_run_exit": res.returncode, "rounds": out_rounds,
+        "supernodes": supernodes, "superlink_db": superlink_db, "reply_timeout_s": reply_timeout,
+        "superlink_db_locked_errors": locked, "replies_lost": lost, "run_status": res.status, "flwr_run_exit": res.returncode, "rounds": out_rounds,
         "startup_seconds": startup, "run_seconds": run_seconds,
         "superlink_rss_idle_mib": idle[1] / mib, "supernodes_rss_idle_mib": idle[2] / mib,
         "superlink_rss_peak_mib": max(s[1] for s in sampler.samples) / mib,
@@ -203,7 +213,9 @@ def measure(supernodes: int, rounds: int, budget: int, train_rounds: int, folder
 
 
 def _print(result: dict[str, Any]) -> None:
-    print(f"SuperLink + {result['supernodes']} SuperNodes (TLS, SuperNode auth) on 127.0.0.1: "
+    print(f"SuperLink ({result['superlink_db']} state) + {result['supernodes']} SuperNodes (TLS, SuperNode auth) "
+          f"on 127.0.0.1: replies lost {result['replies_lost']} (SuperLink 'database is locked' errors "
+          f"{result['superlink_db_locked_errors']}); "
           f"start-up {result['startup_seconds']:.1f} s, flwr run {result['run_seconds']:.1f} s, "
           f"run {result['run_status'] or '?'} (flwr run exit {result['flwr_run_exit']})")
     print(f"{'round':>5} {'labels':>6} {'devices':>7} {'round s':>8} {'waves':>5} {'wave s':>7}  waves (type: s)")
@@ -229,6 +241,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--budget", type=int, default=20)
     parser.add_argument("--train-rounds", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=1200.0, help="upper bound on the run, seconds")
+    parser.add_argument("--superlink-db", choices=("file", "memory"), default="file",
+                        help="SuperLink state: SQLite file (as `fedsift server start`) or Flower's in-memory state")
+    parser.add_argument("--reply-timeout", type=float, default=120.0, help="seconds a wave waits for replies")
     parser.add_argument("--folder", type=Path, default=None, help="working folder (default: a temp dir)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
@@ -236,7 +251,8 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="fedsift-deploy-bench-") as tmp:
         folder = args.folder or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        result = measure(args.supernodes, args.rounds, args.budget, args.train_rounds, folder, args.timeout)
+        result = measure(args.supernodes, args.rounds, args.budget, args.train_rounds, folder, args.timeout,
+                         args.superlink_db, args.reply_timeout)
     _print(result)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
