@@ -1,0 +1,40 @@
+"""Accuracy and Brier score of an ONNX artifact, on cases worked out by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fedsift.server import CampaignConfig
+from fedsift.server.errors import ConfigError
+from fedsift.server.evaluation import TestSetEvaluator
+from fedsift.server.model import export_onnx
+
+
+def identity_model() -> bytes:
+    """A 2-feature, 2-class model whose logits are its inputs (hidden layer = identity, ReLU-safe inputs)."""
+    eye = np.eye(2, dtype=np.float32)
+    zero = np.zeros(2, dtype=np.float32)
+    return export_onnx([(eye, zero), (eye, zero)])
+
+
+def test_brier_and_accuracy_match_the_hand_computation() -> None:
+    x = np.array([[np.log(3.0), 0.0], [0.0, 0.0]], dtype=np.float32)  # p = (0.75, 0.25) and (0.5, 0.5)
+    ev = TestSetEvaluator(x, np.array([0, 1])).evaluate(identity_model())
+    # item 1: (0.25)^2 + (0.25)^2 = 0.125; item 2: 0.5^2 + 0.5^2 = 0.5; argmax of a tie is class 0 (wrong)
+    assert ev.accuracy == 0.5 and ev.num_examples == 2
+    assert ev.brier == pytest.approx((0.125 + 0.5) / 2, abs=1e-6)
+
+
+def test_brier_separates_models_that_accuracy_cannot() -> None:
+    x_sure = np.array([[3.0, 0.0]], dtype=np.float32)
+    x_unsure = np.array([[0.2, 0.0]], dtype=np.float32)
+    m = identity_model()
+    sure, unsure = TestSetEvaluator(x_sure, np.array([0])).evaluate(m), TestSetEvaluator(x_unsure, np.array([0])).evaluate(m)
+    assert sure.accuracy == unsure.accuracy == 1.0 and sure.brier < unsure.brier
+
+
+def test_auto_reward_is_checked() -> None:
+    with pytest.raises(ConfigError, match="auto_reward"):
+        CampaignConfig(num_features=2, num_classes=2, auto_reward="loss").validate()
+    assert CampaignConfig(num_features=2, num_classes=2, auto_reward="brier").validate().auto_reward == "brier"
