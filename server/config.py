@@ -55,9 +55,9 @@ class CampaignConfig:
         Strategies the ``auto`` strategy chooses among.
     auto_reward : str
         What ``auto`` rewards an arm with, measured on each round's fresh random slice:
-        ``accuracy`` (the paired accuracy gain) or ``brier`` (the paired drop in Brier
-        score: it moves with every item's confidence, so it is far less noisy on the
-        ten-odd items a round's slice holds).
+        ``brier`` (default: the paired drop in Brier score, which moves with every item's
+        confidence and so is far less noisy on the ten-odd items a round's slice holds)
+        or ``accuracy`` (the paired accuracy gain).
     holdout_validation : str
         "yes", "no" or "auto" (held out only when the stopping rule needs it): keep
         the random slice out of training so it measures accuracy without bias.
@@ -102,7 +102,7 @@ class CampaignConfig:
     min_gain_per_100: float = 0.0
     patience: int = 3
     auto_arms: list[str] = field(default_factory=lambda: ["hybrid", "margin", "badge"])
-    auto_reward: str = "accuracy"
+    auto_reward: str = "brier"
     holdout_validation: str = "auto"
     dp_noise_multiplier: float = 0.0
     dp_clipping_norm: float = 1.0
