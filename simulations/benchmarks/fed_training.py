@@ -71,7 +71,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
-    logging.getLogger("flwr").setLevel(logging.ERROR)
+    import flwr  # noqa: F401  (importing flwr resets its logger: quiet it afterwards)
+
+    for handler in [logging.getLogger("flwr"), *logging.getLogger("flwr").handlers]:
+        handler.setLevel(logging.ERROR)
     result = run(args.dataset, args.seeds, args.rounds)
     arms = result["arms"]
     labels = next(iter(arms.values()))["labels"]
