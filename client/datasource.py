@@ -23,6 +23,7 @@ import csv
 import json
 import math
 import sqlite3
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -122,7 +123,7 @@ def read_csv(path: Path, limits: tuple[int, int] = (MAX_ROWS, MAX_BYTES)) -> Loc
 
 def read_sqlite(path: Path, limits: tuple[int, int] = (MAX_ROWS, MAX_BYTES)) -> LocalPool:
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
         try:
             cur = db.execute("SELECT id, x, meta FROM samples ORDER BY rowid")
             ids, rows, metas = [], [], []
@@ -158,12 +159,24 @@ def read_folder(path: Path, limits: tuple[int, int] = (MAX_ROWS, MAX_BYTES)) -> 
     return _finish(path, ids, rows, metas)
 
 
+def _npz_shape(path: Path, member: str) -> tuple[int, ...]:
+    """The shape of ``member`` read from its .npy header, before anything is decompressed."""
+    with zipfile.ZipFile(path) as zf, zf.open(f"{member}.npy") as fh:
+        version = np.lib.format.read_magic(fh)
+        shape, _, _ = (np.lib.format.read_array_header_1_0(fh) if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0(fh))
+    return tuple(shape)
+
+
 def read_npz(path: Path, limits: tuple[int, int] = (MAX_ROWS, MAX_BYTES)) -> LocalPool:
     try:
+        shape = _npz_shape(path, "x")
+        if len(shape) == 2:  # refuse a pool over the limits before decompressing it
+            _check_size(path, shape[0], shape[1], limits)
         with np.load(path, allow_pickle=False) as data:
             x = np.asarray(data["x"], dtype=np.float32)
             ids = [str(v) for v in data["ids"]] if "ids" in data else [str(i) for i in range(x.shape[0])]
-    except (OSError, KeyError, ValueError) as exc:
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise PoolError(f"cannot read pool file {path}: {exc}") from exc
     if x.ndim != 2:
         raise PoolError(f"{path}: 'x' must be 2-D, got shape {x.shape}")

@@ -15,7 +15,8 @@ Two backends behind the same functions:
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from flwr.app import ConfigRecord, Context
@@ -37,6 +38,21 @@ KEEP_MODELS = 3
 """Verified models the device keeps (the newest is the last good one; QBC's committee uses all)."""
 
 
+STORE_VERSION = 1
+
+
+@contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """One SQLite transaction (autocommit connections commit statement by statement otherwise)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
 class DeviceStoreError(ClientError):
     """The device's store file cannot be opened or is not a fedsift store."""
 
@@ -50,7 +66,13 @@ class DeviceStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
             self.db.execute("PRAGMA journal_mode=WAL")
+            found = int(self.db.execute("PRAGMA user_version").fetchone()[0])
+            tables = {t for (t,) in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if (found == 0 and tables) or found not in (0, STORE_VERSION):
+                raise DeviceStoreError(f"device store {self.path}: not a fedsift device store (schema version "
+                                       f"{found}, tables {sorted(tables)[:5]})")
             self.db.executescript(_SCHEMA)
+            self.db.execute(f"PRAGMA user_version = {STORE_VERSION}")
         except (OSError, sqlite3.DatabaseError) as exc:
             raise DeviceStoreError(f"device store {self.path}: {exc}") from exc
 
@@ -72,7 +94,7 @@ class DeviceStore:
     def store(self, new: dict[str, int], validation: Iterable[str] = ()) -> int:
         """Insert or update labels; returns how many ids were not stored before."""
         flags = set(validation)
-        with self.db:
+        with _transaction(self.db):
             known = {i for (i,) in self.db.execute("SELECT local_id FROM labels")}
             self.db.executemany(
                 "INSERT INTO labels VALUES (?, ?, ?) ON CONFLICT(local_id) DO UPDATE SET label = excluded.label, "
@@ -82,7 +104,7 @@ class DeviceStore:
 
     def save_model(self, version: int, onnx: bytes) -> None:
         """Keep a verified model; only the newest :data:`KEEP_MODELS` stay."""
-        with self.db:
+        with _transaction(self.db):
             self.db.execute("INSERT OR REPLACE INTO models VALUES (?, ?)", (int(version), onnx))
             self.db.execute("DELETE FROM models WHERE version NOT IN (SELECT version FROM models "
                             "ORDER BY version DESC LIMIT ?)", (KEEP_MODELS,))
@@ -96,7 +118,7 @@ class DeviceStore:
         return int(row[0]) if row else 0
 
     def set_newest_round(self, kind: str, rnd: int) -> None:
-        with self.db:
+        with _transaction(self.db):
             self.db.execute("INSERT INTO rounds VALUES (?, ?) ON CONFLICT(kind) DO UPDATE SET "
                             "newest = MAX(newest, excluded.newest)", (kind, int(rnd)))
 

@@ -196,6 +196,8 @@ def round_run(
     rounds: Optional[int] = typer.Option(None, help="rounds in the whole campaign"),
     set_: list[str] = typer.Option([], "--set", help="more run config, KEY=VALUE (e.g. num-features=64)"),
     app_dir: Optional[Path] = typer.Option(None, "--app", help="Flower app folder [default: written next to the state]"),
+    flwr_home: Optional[Path] = typer.Option(None, "--flwr-home", envvar="FLWR_HOME",
+                                             help="folder holding the connection (server.toml federation.flwr_home)"),
     timeout: float = typer.Option(24 * 3600.0, help="seconds to wait for flwr run"),
 ) -> None:
     """Run a phase (or whole rounds) of the campaign on the SuperLink with `flwr run`."""
@@ -204,7 +206,13 @@ def round_run(
 
     if phase not in PHASES:
         raise _fail(f"--phase {phase!r}: must be one of {', '.join(PHASES)}")
+    if flwr_home is None or not (flwr_home / "config.toml").exists():
+        raise _fail(f"no SuperLink connection in {flwr_home or '(FLWR_HOME is not set)'}/config.toml: pass "
+                    "--flwr-home (or set FLWR_HOME) to server.toml's [federation] flwr_home")
     run_config = {"state-path": str(state.resolve()), "phase": phase, **_overrides(set_)}
+    for key in ("model-key", "provenance-dir", "results-path"):  # the ServerApp runs in another folder
+        if isinstance(run_config.get(key), str) and run_config[key]:
+            run_config[key] = str(Path(str(run_config[key])).resolve())
     for key, value in (("budget", budget), ("strategy", strategy), ("num-rounds", rounds)):
         if value is not None:
             run_config[key] = value
@@ -212,7 +220,7 @@ def round_run(
     app = app_dir or write_app(state.resolve().parent / "flwr-app",
                                {**DEPLOYMENT_DEFAULTS, **{k: run_config[k] for k in unknown}})
     args = [str(BIN / "flwr"), "run", str(app), federation, "--stream", "--run-config", toml_pairs(run_config)]
-    env = _env(os.environ.get("FLWR_HOME", ""))
+    env = _env(str(flwr_home))
     console.print(" ".join(args))
     try:
         code = subprocess.run(args, env=env, stdin=subprocess.DEVNULL, timeout=timeout).returncode

@@ -182,6 +182,9 @@ class Campaign(RoundWaves):
         the labeling queue), ``deliver`` (label what is ready, send labels to devices),
         ``train`` (deliver what is left, train, publish, evaluate: the round is done).
         """
+        if self.state is not None:
+            self.state.pin_model_shape({"num_features": self.cfg.num_features, "num_classes": self.cfg.num_classes,
+                                        "hidden": list(self.cfg.hidden)})
         self.wait_for_nodes()
         model = self._resume() if self.state is not None and self.state.load_models() else None
         if model is not None and not self.results:
@@ -196,6 +199,8 @@ class Campaign(RoundWaves):
             model = self._continue(Selection.from_dict(data), stored_phase, model)
             if self.phase != "all":
                 return self.results
+        elif self.phase == "deliver" and self._deliver_late():
+            return self.results
         elif self.phase in ("deliver", "train"):
             raise PhaseError(f"phase {self.phase!r}: no round is waiting for labels (run phase 'select' first)")
         for rnd in range(self.results[-1].round + 1, self.cfg.rounds + 1):
@@ -204,6 +209,12 @@ class Campaign(RoundWaves):
                 break
             labeled = self._label_round(rnd, selection.released)
             if self.phase == "select":
+                return self.results
+            waiting = self.state.queue_counts().get(rnd, {}).get("waiting", 0) if self.state is not None else 0
+            if waiting:
+                # Human labeling: training now would close the round on none of its labels.
+                logger.warning("round %d: %d released items wait for labels; run the campaign again (phase "
+                               "deliver, train or all) once they are in", rnd, waiting)
                 return self.results
             released = self.state.released_in(rnd) if self.state is not None else selection.released
             model = self._finish(selection, model, released, labeled)
@@ -288,6 +299,16 @@ class Campaign(RoundWaves):
             logger.warning("%d released items still wait for a label; they are delivered once labeled", waiting)
         return self.state.labels_of(rnd)
 
+    def _deliver_late(self) -> bool:
+        """Phase ``deliver`` with no open round: send labels that arrived after their round closed."""
+        assert self.state is not None
+        pending = [(r, s) for r, s in self.state.undelivered() if s.device_id in self.node_of]
+        if not pending:
+            return False
+        logger.warning("delivering %d labels that arrived after their round closed", len(pending))
+        self.deliver(pending[-1][0], [s for _, s in pending], [])
+        return True
+
     def _continue(self, selection: Selection, stored_phase: str, model: ModelVersion) -> ModelVersion:
         """Carry on with a round an earlier run left open, as far as ``phase`` says."""
         rnd = selection.round
@@ -296,6 +317,9 @@ class Campaign(RoundWaves):
                            rnd, stored_phase)
             return model
         assert self.state is not None
+        if any(r.round == rnd for r in self.results):  # finished, but not closed (an older store)
+            self.state.set_phase(rnd, "done")
+            return model
         logger.warning("round %d: resuming after phase %r", rnd, stored_phase)
         labeled = self._label_round(rnd, [])
         if self.phase == "deliver":
@@ -312,6 +336,8 @@ class Campaign(RoundWaves):
         start = time.perf_counter()
         rnd = sel.round
         rejected = list(sel.rejected)
+        if self.state is not None:  # slice labels that came in after their round closed count too
+            released, labeled = self.state.random_slice()
         fresh = self.validation.add(released, labeled)
         for x, y, key in fresh:
             if self.state:
@@ -340,9 +366,7 @@ class Campaign(RoundWaves):
         if self.trail:
             self.trail.trained(rnd, model.version, sel.devices, result.accuracy, val_new)
             self.trail.checkpoint()
-        self._record(result)
-        if self.state is not None:
-            self.state.set_phase(rnd, "done")
+        self._record(result)  # with a state store: the result and the round's closing in one transaction
         return model
 
     def _reward(self, strategy: str, gain: float) -> None:
@@ -380,8 +404,17 @@ class Campaign(RoundWaves):
         """Reload state after a restart: models, results, labels, validation slice, rewards."""
         assert self.state is not None
         self.registry.restore(self.state.load_models())
+        # After a SuperLink restart the devices come back one by one: give the ones this
+        # campaign knows a bounded moment, so an open round can deliver to all of them.
+        saved = self.state.load_nodes()
+        deadline = time.monotonic() + min(self.cfg.node_wait_s, 30.0)
         live = set(self.grid.get_node_ids())
-        self.node_of = {d: n for d, n in self.state.load_nodes().items() if n in live}
+        while not set(saved.values()) <= live and time.monotonic() < deadline:
+            time.sleep(0.5)
+            live = set(self.grid.get_node_ids())
+        self.node_of = {d: n for d, n in saved.items() if n in live}
+        if len(self.node_of) < len(saved):
+            logger.warning("resuming without %s: not connected", sorted(set(saved) - set(self.node_of)))
         self.results = [RoundResult(**r) for r in self.state.load_results()]  # type: ignore[arg-type]
         for device, (n, held_out) in self.state.delivered_counts().items():
             self.labeled[device] = n

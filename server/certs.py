@@ -60,8 +60,10 @@ class TrialPKI:
 def _write(path: Path, data: bytes, private: bool) -> None:
     """Write ``data`` to ``path`` (owner-only when it is a private key), atomically."""
     tmp = path.with_name(path.name + ".tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+    tmp.unlink(missing_ok=True)  # a stale or planted .tmp (or a link) must not keep its mode or target
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     fd = os.open(tmp, flags, 0o600 if private else 0o644)
+    os.fchmod(fd, 0o600 if private else 0o644)  # whatever the umask
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
     os.replace(tmp, path)

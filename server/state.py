@@ -3,7 +3,8 @@
 Written at each phase boundary of a round, in one transaction each:
 
 - ``labels``: every label obtained, journaled *before* delivery with ``delivered = 0``
-  and flipped to 1 when the device acknowledged it; a (device, candidate) pair is
+  and flipped to 1 when the device acknowledged it (2: the device did not know the id);
+  a (device, candidate) pair is
   stored once, so a resumed delivery can neither lose nor duplicate a label;
 - ``models``: every published model (weights, ONNX artifact, hash, signature);
 - ``results``: every finished round's result;
@@ -17,7 +18,9 @@ Written at each phase boundary of a round, in one transaction each:
 - ``queue``: every released item (payload as the device sealed it) waiting for its
   label; a label, from the labeler or imported (:meth:`CampaignState.submit_label`), is
   journaled into ``labels`` in the same transaction;
-- ``rewards``: the adaptive strategy's rewards, replayed on resume.
+- ``rewards``: the adaptive strategy's rewards, replayed on resume;
+- ``meta``: the model's shape, pinned by the first run (a later run with another shape,
+  or a label outside its classes, is refused).
 
 A campaign opened on an existing store continues where it stopped: a round whose
 selection has no result yet is finished first (label what is ready, deliver, train).
@@ -28,7 +31,8 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -52,9 +56,39 @@ CREATE TABLE IF NOT EXISTS queue (round INTEGER NOT NULL, device_id TEXT NOT NUL
     PRIMARY KEY (device_id, candidate_id));
 CREATE TABLE IF NOT EXISTS requests (round INTEGER NOT NULL, device_id TEXT NOT NULL, candidate_id TEXT NOT NULL,
     score REAL NOT NULL, reason TEXT NOT NULL, outcome TEXT NOT NULL, PRIMARY KEY (round, device_id, candidate_id));
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS rewards (id INTEGER PRIMARY KEY, strategy TEXT NOT NULL, gain REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS nodes (device_id TEXT PRIMARY KEY, node_id TEXT NOT NULL);  -- uint64: not an SQLite INTEGER
 """
+
+
+SCHEMA_VERSION = 1
+"""``PRAGMA user_version`` of a fedsift state store."""
+
+
+def _open_schema(db: sqlite3.Connection, path: Path, schema: str, version: int, what: str) -> None:
+    """Create the schema in a new file, accept our own, refuse any other database."""
+    found = int(db.execute("PRAGMA user_version").fetchone()[0])
+    tables = {t for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if found == 0 and tables:
+        raise StateError(f"{path}: an SQLite database that is not a fedsift {what} (tables {sorted(tables)[:5]})")
+    if found not in (0, version):
+        raise StateError(f"{path}: {what} schema version {found}; this fedsift reads version {version}")
+    db.executescript(schema)
+    db.execute(f"PRAGMA user_version = {version}")
+
+
+@contextmanager
+def transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """One SQLite transaction (the connection is in autocommit mode: ``with db`` alone commits
+    statement by statement)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 def _layers_to_bytes(layers: Sequence[tuple[np.ndarray, np.ndarray]]) -> bytes:
@@ -79,7 +113,7 @@ class CampaignState:
             self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30.0)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
-            self.db.executescript(_SCHEMA)
+            _open_schema(self.db, self.path, _SCHEMA, SCHEMA_VERSION, "state store")
         except (OSError, sqlite3.DatabaseError) as exc:
             raise StateError(f"state store {self.path}: {exc}") from exc
 
@@ -94,7 +128,7 @@ class CampaignState:
 
     # ---------------------------------------------------------------- models
     def save_model(self, mv: ModelVersion) -> None:
-        with self.db:
+        with transaction(self.db):
             self.db.execute("INSERT OR IGNORE INTO models VALUES (?, ?, ?, ?, ?)",
                             (mv.version, _layers_to_bytes(mv.layers), mv.onnx, mv.sha256, mv.signature))
 
@@ -104,8 +138,10 @@ class CampaignState:
 
     # --------------------------------------------------------------- results
     def save_result(self, round_: int, result: dict[str, object]) -> None:
-        with self.db:
+        """Store a finished round's result and close its selection, in one transaction."""
+        with transaction(self.db):
             self.db.execute("INSERT OR REPLACE INTO results VALUES (?, ?)", (round_, json.dumps(result)))
+            self.db.execute("UPDATE selections SET phase = 'done' WHERE round = ?", (round_,))
 
     def load_results(self) -> list[dict[str, object]]:
         return [json.loads(r) for (r,) in self.db.execute("SELECT result FROM results ORDER BY round")]
@@ -113,7 +149,7 @@ class CampaignState:
     # ---------------------------------------------------------------- labels
     def journal_labels(self, round_: int, labeled: Sequence[LabeledSample]) -> int:
         """Store labels before delivery; returns how many were new (a pair is kept once)."""
-        with self.db:
+        with transaction(self.db):
             before = self.db.total_changes
             self.db.executemany(
                 "INSERT OR IGNORE INTO labels VALUES (?, ?, ?, ?, ?, ?, 0)",
@@ -125,8 +161,14 @@ class CampaignState:
                                "WHERE delivered = 0 ORDER BY round, device_id, candidate_id")
         return [(r, LabeledSample(d, c, y, a, bool(v))) for r, d, c, y, a, v in rows]
 
+    def mark_unknown(self, device_id: str, candidate_ids: Sequence[str]) -> None:
+        """The device does not know these ids (its pool changed): never deliver them again."""
+        with transaction(self.db):
+            self.db.executemany("UPDATE labels SET delivered = 2 WHERE device_id = ? AND candidate_id = ? "
+                                "AND delivered = 0", [(device_id, c) for c in candidate_ids])
+
     def mark_delivered(self, device_id: str, candidate_ids: Sequence[str]) -> None:
-        with self.db:
+        with transaction(self.db):
             self.db.executemany("UPDATE labels SET delivered = 1 WHERE device_id = ? AND candidate_id = ?",
                                 [(device_id, c) for c in candidate_ids])
 
@@ -141,7 +183,7 @@ class CampaignState:
 
     # ----------------------------------------------------------------- nodes
     def save_nodes(self, node_of: dict[str, int]) -> None:
-        with self.db:
+        with transaction(self.db):
             self.db.executemany("INSERT OR REPLACE INTO nodes VALUES (?, ?)",
                                 [(d, str(n)) for d, n in sorted(node_of.items())])
 
@@ -151,7 +193,7 @@ class CampaignState:
     # ------------------------------------------------------------ validation
     def save_validation(self, x: np.ndarray, y: int, item: str | None = None) -> None:
         """Keep one validation item (``item`` names it, so saving it twice keeps one)."""
-        with self.db:
+        with transaction(self.db):
             self.db.execute("INSERT OR IGNORE INTO validation (x, y, item) VALUES (?, ?, ?)",
                             (np.asarray(x, np.float32).tobytes(), int(y), item))
 
@@ -161,12 +203,12 @@ class CampaignState:
 
     # ------------------------------------------------------------ selections
     def save_selection(self, round_: int, selection: dict[str, object], phase: str = "selected") -> None:
-        with self.db:
+        with transaction(self.db):
             self.db.execute("INSERT OR REPLACE INTO selections VALUES (?, ?, ?)",
                             (round_, phase, json.dumps(selection, sort_keys=True)))
 
     def set_phase(self, round_: int, phase: str) -> None:
-        with self.db:
+        with transaction(self.db):
             self.db.execute("UPDATE selections SET phase = ? WHERE round = ?", (phase, round_))
 
     def open_selection(self) -> tuple[int, str, dict[str, object]] | None:
@@ -179,10 +221,32 @@ class CampaignState:
         return [(int(r), str(p), json.loads(s))
                 for r, p, s in self.db.execute("SELECT round, phase, selection FROM selections ORDER BY round")]
 
+    # ------------------------------------------------------------------ meta
+    def pin_model_shape(self, shape: dict[str, object]) -> None:
+        """Keep the model's shape (features, classes, hidden widths) at the first run; refuse another later.
+
+        Raises
+        ------
+        StateError
+            When a later run of the campaign asks for a different shape.
+        """
+        with transaction(self.db):
+            row = self.db.execute("SELECT value FROM meta WHERE key = 'model_shape'").fetchone()
+            if row is None:
+                self.db.execute("INSERT INTO meta VALUES ('model_shape', ?)", (json.dumps(shape, sort_keys=True),))
+                return
+        stored = json.loads(row[0])
+        if stored != json.loads(json.dumps(shape, sort_keys=True)):
+            raise StateError(f"{self.path}: this campaign's model is {stored}; the run asks for {shape}")
+
+    def num_classes(self) -> int | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'model_shape'").fetchone()
+        return int(json.loads(row[0])["num_classes"]) if row else None
+
     # -------------------------------------------------------------- requests
     def save_requests(self, round_: int, rows: Sequence[tuple[str, str, float, str, str]]) -> None:
         """Record a round's label requests: (device, candidate, score, reason, outcome) each."""
-        with self.db:
+        with transaction(self.db):
             self.db.executemany("INSERT OR REPLACE INTO requests VALUES (?, ?, ?, ?, ?, ?)",
                                 [(round_, d, c, float(score), reason, outcome) for d, c, score, reason, outcome in rows])
 
@@ -194,7 +258,7 @@ class CampaignState:
     # ----------------------------------------------------------------- queue
     def enqueue(self, released: Sequence[ReleasedSample]) -> int:
         """Put released items into the labeling queue (an item is queued once); how many were new."""
-        with self.db:
+        with transaction(self.db):
             before = self.db.total_changes
             self.db.executemany("INSERT OR IGNORE INTO queue VALUES (?, ?, ?, ?, ?, ?, 0)",
                                 [(r.round, r.device_id, r.candidate_id, r.payload, r.content_type,
@@ -221,9 +285,13 @@ class CampaignState:
         StateError
             For an item that is not in the queue (nothing is stored then).
         """
-        with self.db:
+        classes = self.num_classes()
+        with transaction(self.db):
             rows = []
             for s in labeled:
+                if classes is not None and not 0 <= int(s.label) < classes:
+                    raise StateError(f"label {s.label!r} for device {s.device_id!r} candidate {s.candidate_id!r}: "
+                                     f"not a class of this campaign (0..{classes - 1})")
                 row = self.db.execute("SELECT round, random_slice FROM queue WHERE device_id = ? AND candidate_id = ?",
                                       (s.device_id, s.candidate_id)).fetchone()
                 if row is None:
@@ -236,6 +304,12 @@ class CampaignState:
             self.db.executemany("UPDATE queue SET labeled = 1 WHERE device_id = ? AND candidate_id = ?",
                                 [(d, c) for _, d, c, *_ in rows])
         return added
+
+    def random_slice(self) -> tuple[list[ReleasedSample], list[LabeledSample]]:
+        """Every released random-slice item and every label of one, whatever its round."""
+        rows = self.db.execute("SELECT device_id, candidate_id, label, annotator, validation FROM labels "
+                               "WHERE validation = 1 ORDER BY round, device_id, candidate_id")
+        return self._released("random_slice = 1"), [LabeledSample(d, c, y, a, bool(v)) for d, c, y, a, v in rows]
 
     def labels_of(self, round_: int) -> list[LabeledSample]:
         rows = self.db.execute("SELECT device_id, candidate_id, label, annotator, validation FROM labels "
@@ -254,7 +328,7 @@ class CampaignState:
 
     # --------------------------------------------------------------- rewards
     def save_reward(self, strategy: str, gain: float) -> None:
-        with self.db:
+        with transaction(self.db):
             self.db.execute("INSERT INTO rewards (strategy, gain) VALUES (?, ?)", (strategy, float(gain)))
 
     def load_rewards(self) -> list[tuple[str, float]]:

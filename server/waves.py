@@ -199,16 +199,26 @@ class RoundWaves:
                 if reply.has_error():
                     raise ValueError(reply.error.reason)
                 ack = LabelsAck.from_recorddict(reply.content)
+                new += self._apply_ack(ack, per_device, node)
             except (ProtocolError, ValueError) as exc:
                 self._reject(rejected, f"node {node}", "labels", exc)
                 continue
-            new += self._apply_ack(ack, per_device)
         return new
 
-    def _apply_ack(self, ack: LabelsAck, per_device: dict[str, list[LabeledSample]]) -> int:
+    def _apply_ack(self, ack: LabelsAck, per_device: dict[str, list[LabeledSample]], node: int) -> int:
         """Count what a device acknowledged (sent minus unknown ids), not what it newly stored:
-        after a restart a device may already hold labels it never acked."""
+        after a restart a device may already hold labels it never acked.
+
+        An ack naming another node's device is refused; ids the device does not know are
+        recorded as such and not sent again.
+        """
+        if self.node_of.get(ack.device_id) != node:
+            raise ProtocolError(f"field 'labels_ack.device_id': {ack.device_id!r} is not the device on node {node}")
         unknown = set(ack.unknown_ids)
+        if unknown and self.state is not None:
+            logger.error("device %s does not know %d delivered ids; they are not sent again", ack.device_id,
+                         len(unknown))
+            self.state.mark_unknown(ack.device_id, sorted(unknown))
         items = [i for i in per_device.get(ack.device_id, []) if i.candidate_id not in unknown]
         held_out = sum(i.random_slice for i in items) if self.cfg.holds_out_validation else 0
         self.labeled[ack.device_id] = self.labeled.get(ack.device_id, 0) + len(items)
@@ -276,7 +286,7 @@ class RoundWaves:
                 if reply.has_error():
                     raise ValueError(reply.error.reason)
                 if "labels_ack" in reply.content:
-                    delivered += self._apply_ack(LabelsAck.from_recorddict(reply.content), attach)
+                    delivered += self._apply_ack(LabelsAck.from_recorddict(reply.content), attach, node)
                 tr = TrainReply.from_recorddict(reply.content)
                 if [w.shape for w, _ in tr.layers] != [w.shape for w, _ in layers]:
                     raise ProtocolError("field 'train_reply.arrays': shapes differ from the global model")

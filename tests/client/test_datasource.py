@@ -96,3 +96,15 @@ def test_oversized_pools_and_hostile_files_are_refused(tmp_path: Path) -> None:
         read_pool(pickled)  # object arrays would need pickle: never loaded
     with pytest.raises(PoolError, match="no such file"):
         read_pool(tmp_path / "missing.csv")
+
+
+def test_a_compressed_npz_over_the_limit_is_refused_before_it_is_unpacked(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.npz"
+    np.savez_compressed(path, x=np.zeros((200_000, 64), dtype=np.float32))  # 51 MB of zeros, a few KB packed
+    assert path.stat().st_size < 1_000_000
+    with pytest.raises(PoolError, match="memory limit"):
+        read_pool(path, max_bytes=1 << 20)
+    odd = tmp_path / "a?b#c"
+    odd.mkdir()
+    sq = write_all(odd)["sqlite"]
+    assert read_pool(sq).ids == ["s0", "s1", "s2", "s3"]  # a path with URI characters still opens

@@ -220,12 +220,19 @@ def test_rounds_triggered_phase_by_phase_with_human_labels(deployment: dict) -> 
             counts.append(len(store.labels()))
     assert sum(counts) == BUDGET  # each label on its device, once
 
-    # Round 2 in one go: selected and trained, its items wait for annotators.
+    # "all" selects round 2 and stops there: its items wait for the annotators.
     round_run(deployment, "all")
     with CampaignState(state) as st:
+        assert st.open_selection()[:2] == (2, "selected") and st.queue_counts()[2]["waiting"] == BUDGET
+        second = st.pending()
+    labels_file.write_text("".join(json.dumps({"device_id": s.device_id, "candidate_id": s.candidate_id,
+                                               "label": s.label}) + "\n" for s in oracle.label(second)))
+    assert fedsift("labels", "import", str(labels_file), "--state", str(state), env=deployment["env"]).returncode == 0
+    round_run(deployment, "all")  # finishes round 2 with its labels; the campaign has 2 rounds
+    with CampaignState(state) as st:
         results = {int(r["round"]): r for r in st.load_results()}
-        assert st.queue_counts()[2]["waiting"] == BUDGET
-    assert sorted(results) == [0, 1, 2] and results[2]["model_version"] == 2 and results[2]["labels"] == BUDGET
+        assert st.open_selection() is None and not st.undelivered() and not st.pending()
+    assert sorted(results) == [0, 1, 2] and results[2]["model_version"] == 2 and results[2]["labels"] == 2 * BUDGET
 
 
 def test_a_bad_label_import_stores_nothing(tmp_path: Path) -> None:

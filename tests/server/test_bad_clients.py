@@ -113,3 +113,29 @@ def test_model_updates_go_through_flowers_dp_wrapper(noise: float) -> None:
         n_params = sum(w.size + b.size for w, b in before)
         assert moved > 10 * clip  # the Gaussian noise (std = noise x clip / clients) dominates
         assert moved < 10 * noise * clip * np.sqrt(n_params)
+
+
+def test_an_ack_for_another_device_is_refused(caplog: pytest.LogCaptureFixture) -> None:
+    """A node cannot mark another device's labels as delivered."""
+    data = load_dataset("digits")
+    agent = DeviceAgent(SimulatedPoolLoader("digits", 3, 1.0, 0))
+    app = ClientApp()
+    app.query()(agent.query)
+    app.query("label_request")(agent.label_request)
+    app.query("labels")(agent.labels)
+
+    @app.train()
+    def train(msg: Message, context: Context) -> Message:
+        reply = agent.train(msg, context)
+        if context.node_config["partition-id"] == 2 and "labels_ack" in reply.content:
+            reply.content["labels_ack"]["device_id"] = "device-00000"
+        return reply
+
+    cfg = CampaignConfig(num_features=64, num_classes=10, rounds=1, budget=12, min_nodes=3, train_rounds=1,
+                         cold_start_rounds=1)
+    results = []
+    server = build_server_app(cfg, SimulatedOracle(data.x_train, data.y_train), None, on_round=results.append)
+    with caplog.at_level(logging.ERROR):
+        run_inprocess(server, InProcessGrid(app, 3))
+    assert "labels_ack.device_id" in caplog.text and "'device-00000' is not the device on node" in caplog.text
+    assert 0 < results[-1].labels < 12  # the honest devices' labels count, the hijacked ack does not

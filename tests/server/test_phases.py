@@ -102,10 +102,27 @@ def test_labels_imported_into_the_queue_are_delivered_by_a_later_run(grid: InPro
     with CampaignState(db) as state:
         rest = oracle.label(state.pending())
         state.submit_labels(rest)
-    # The late labels ride along with the next round (caught up at its query).
-    results = run_phase(grid, db, "all", labeler=QueueLabeler())
-    assert results[0].round == 2 and results[0].new_labels == BUDGET - BUDGET // 2
+    # The late labels ride along with the next round (caught up at its query); "all" then
+    # stops, because round 2's items wait for annotators.
+    assert run_phase(grid, db, "all", labeler=QueueLabeler()) == []
     assert device_label_count(grid) == BUDGET
+    with CampaignState(db) as state:
+        assert state.open_selection()[:2] == (2, "selected") and state.queue_counts()[2]["waiting"] == BUDGET
+    results = run_phase(grid, db, "train", labeler=QueueLabeler())  # nobody labeled: the round closes as is
+    assert [(r.round, r.labels, r.new_labels) for r in results] == [(2, BUDGET, BUDGET - BUDGET // 2)]
+
+
+def test_deliver_with_no_open_round_sends_labels_that_came_late(grid: InProcessGrid, tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    run_phase(grid, db, "select", labeler=QueueLabeler())
+    run_phase(grid, db, "train", labeler=QueueLabeler())  # round 1 closes with no label
+    data = load_dataset("digits")
+    with CampaignState(db) as state:
+        state.submit_labels(SimulatedOracle(data.x_train, data.y_train).label(state.pending()))
+    assert run_phase(grid, db, "deliver", labeler=QueueLabeler()) == []
+    assert device_label_count(grid) == BUDGET
+    with CampaignState(db) as state:
+        assert not state.undelivered()
 
 
 def test_phases_that_do_not_fit_the_state_are_refused(grid: InProcessGrid, tmp_path: Path) -> None:

@@ -54,3 +54,36 @@ def test_superlink_settings_are_checked_and_rendered() -> None:
     bad_name.federation.name = "a b"
     with pytest.raises(ConfigError, match="federation.name"):
         bad_name.validate()
+
+
+def test_writes_are_transactions_and_foreign_databases_are_refused(tmp_path: Path) -> None:
+    import sqlite3
+
+    from fedsift.server.state import transaction
+
+    with CampaignState(tmp_path / "s.db") as st:
+        with pytest.raises(RuntimeError):
+            with transaction(st.db):
+                st.db.execute("INSERT INTO meta VALUES ('x', '1')")
+                raise RuntimeError("crash mid-write")
+        assert st.db.execute("SELECT COUNT(*) FROM meta WHERE key = 'x'").fetchone()[0] == 0
+    other = sqlite3.connect(tmp_path / "other.db")
+    other.execute("CREATE TABLE samples (id TEXT)")
+    other.commit()
+    other.close()
+    with pytest.raises(StateError, match="not a fedsift state store"):
+        CampaignState(tmp_path / "other.db")
+    with sqlite3.connect(tmp_path / "other.db") as db:
+        assert [t for (t,) in db.execute("SELECT name FROM sqlite_master")] == ["samples"]  # left untouched
+
+
+def test_the_model_shape_is_pinned_and_labels_must_be_its_classes(tmp_path: Path) -> None:
+    with CampaignState(tmp_path / "s.db") as st:
+        st.pin_model_shape({"num_features": 64, "num_classes": 10, "hidden": [128]})
+        st.pin_model_shape({"num_features": 64, "num_classes": 10, "hidden": [128]})
+        with pytest.raises(StateError, match="num_classes"):
+            st.pin_model_shape({"num_features": 64, "num_classes": 3, "hidden": [128]})
+        st.enqueue([ReleasedSample(1, "d1", "c0", b"p", "hpke")])
+        with pytest.raises(StateError, match="not a class of this campaign"):
+            st.submit_labels([LabeledSample("d1", "c0", 12)])
+        assert st.label_pairs() == []
