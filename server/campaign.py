@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 from flwr.serverapp import Grid
-from flwr.serverapp.strategy import DifferentialPrivacyServerSideFixedClipping, FedAvg
+from flwr.serverapp.strategy import DifferentialPrivacyServerSideFixedClipping, FedAvg, FedAvgM
 
 
 from .allocation import get_policy
@@ -152,8 +152,10 @@ class Campaign(RoundWaves):
         self.trainable: dict[str, int] = {}
         self.total_labels = 0
         self.results: list[RoundResult] = []
-        self.strategy = FedAvg(fraction_train=1.0, fraction_evaluate=0.0, min_train_nodes=1,
-                               min_available_nodes=1)
+        common = dict(fraction_train=1.0, fraction_evaluate=0.0, min_train_nodes=1, min_available_nodes=1)
+        # Flower's strategies aggregate; server-side momentum is its FedAvgM.
+        self.strategy = (FedAvgM(**common, server_momentum=self.cfg.server_momentum)
+                         if self.cfg.server_momentum > 0 else FedAvg(**common))
         if self.cfg.dp_noise_multiplier > 0:
             self.strategy = DifferentialPrivacyServerSideFixedClipping(
                 self.strategy, noise_multiplier=self.cfg.dp_noise_multiplier,

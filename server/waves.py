@@ -12,7 +12,7 @@ import logging
 from collections.abc import Iterable, Sequence
 
 import numpy as np
-from flwr.app import ConfigRecord, Message, RecordDict
+from flwr.app import Array, ArrayRecord, ConfigRecord, Message, RecordDict
 from flwr.common.serde import recorddict_to_proto
 
 from fedsift.protocols import (
@@ -300,4 +300,6 @@ class RoundWaves:
         # FedAvg sums in the order given: sort by device so every backend agrees bit for bit.
         valid.sort(key=lambda t: t[0])
         arrays, _ = self.strategy.aggregate_train(fl_round, [m for _, m in valid])
+        # FedAvgM's momentum arithmetic returns float64; the model (and the protocol) is float32.
+        arrays = ArrayRecord({k: Array(np.asarray(v.numpy(), dtype=np.float32)) for k, v in arrays.items()})
         return arrayrecord_to_weights(arrays), delivered

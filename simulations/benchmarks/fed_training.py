@@ -7,7 +7,7 @@ Usage::
 
 Random sampling only, so every arm sees labels drawn the same way and the differences are
 training alone: the campaign's default (5 FedAvg waves per round, >= 50 local steps) against
-more, shorter waves, and the central reference (:func:`fedsift.simulations.central.run_central`,
+more, shorter waves and server-side momentum (Flower's FedAvgM), and the central reference (:func:`fedsift.simulations.central.run_central`,
 the same MLP trained on the pooled labels). In deployment every wave costs seconds, which is
 the price of the faster settings.
 """
@@ -24,10 +24,14 @@ import numpy as np
 
 from fedsift.offline import apply_offline_environment
 
-SETTINGS: dict[str, dict[str, int]] = {
+SETTINGS: dict[str, dict[str, float]] = {
     "fed 5 waves x >=50 steps (default)": {"train_rounds": 5, "local_min_steps": 50, "local_epochs": 10},
     "fed 20 waves x >=10 steps": {"train_rounds": 20, "local_min_steps": 10, "local_epochs": 2},
     "fed 50 waves x >=5 steps": {"train_rounds": 50, "local_min_steps": 5, "local_epochs": 1},
+    "fed 5 waves, FedAvgM momentum 0.5": {"train_rounds": 5, "local_min_steps": 50, "local_epochs": 10,
+                                           "server_momentum": 0.5},
+    "fed 20 waves x >=10 steps, FedAvgM 0.5": {"train_rounds": 20, "local_min_steps": 10, "local_epochs": 2,
+                                                "server_momentum": 0.5},
 }
 
 

@@ -38,3 +38,26 @@ def test_auto_reward_is_checked() -> None:
     with pytest.raises(ConfigError, match="auto_reward"):
         CampaignConfig(num_features=2, num_classes=2, auto_reward="loss").validate()
     assert CampaignConfig(num_features=2, num_classes=2, auto_reward="brier").validate().auto_reward == "brier"
+
+
+def test_server_momentum_uses_flowers_fedavgm_and_keeps_the_model_float32() -> None:
+    from flwr.serverapp.strategy import FedAvgM
+
+    from fedsift.server import build_server_app
+    from fedsift.simulations import InProcessGrid, SimulatedOracle, SimulatedPoolLoader, load_dataset, run_inprocess
+    from fedsift.client import build_client_app
+
+    with pytest.raises(ConfigError, match="server_momentum"):
+        CampaignConfig(num_features=2, num_classes=2, server_momentum=1.0).validate()
+    data = load_dataset("digits")
+    cfg = CampaignConfig(num_features=64, num_classes=10, rounds=2, budget=12, min_nodes=3, train_rounds=2,
+                         server_momentum=0.5, cold_start_rounds=1)
+    done: list = []
+    server = build_server_app(cfg, SimulatedOracle(data.x_train, data.y_train), TestSetEvaluator(data.x_test, data.y_test),
+                              on_done=done.append)
+    run_inprocess(server, InProcessGrid(build_client_app(SimulatedPoolLoader("digits", 3, 1.0, 0)), 3))
+    campaign = done[0]
+    assert isinstance(campaign.strategy, FedAvgM)
+    assert [r.labels for r in campaign.results] == [0, 12, 24]
+    assert all(w.dtype == np.float32 for w, b in campaign.registry.latest.layers)
+    assert campaign.results[-1].accuracy > campaign.results[0].accuracy
