@@ -15,11 +15,12 @@ Two backends behind the same functions:
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
 
 from flwr.app import ConfigRecord, Context
+
+from fedsift.privacy.transactions import transaction
 
 from .errors import ClientError
 
@@ -39,18 +40,6 @@ KEEP_MODELS = 3
 
 
 STORE_VERSION = 1
-
-
-@contextmanager
-def _transaction(db: sqlite3.Connection) -> Iterator[None]:
-    """One SQLite transaction (autocommit connections commit statement by statement otherwise)."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
 
 
 class DeviceStoreError(ClientError):
@@ -94,7 +83,7 @@ class DeviceStore:
     def store(self, new: dict[str, int], validation: Iterable[str] = ()) -> int:
         """Insert or update labels; returns how many ids were not stored before."""
         flags = set(validation)
-        with _transaction(self.db):
+        with transaction(self.db):
             known = {i for (i,) in self.db.execute("SELECT local_id FROM labels")}
             self.db.executemany(
                 "INSERT INTO labels VALUES (?, ?, ?) ON CONFLICT(local_id) DO UPDATE SET label = excluded.label, "
@@ -104,7 +93,7 @@ class DeviceStore:
 
     def save_model(self, version: int, onnx: bytes) -> None:
         """Keep a verified model; only the newest :data:`KEEP_MODELS` stay."""
-        with _transaction(self.db):
+        with transaction(self.db):
             self.db.execute("INSERT OR REPLACE INTO models VALUES (?, ?)", (int(version), onnx))
             self.db.execute("DELETE FROM models WHERE version NOT IN (SELECT version FROM models "
                             "ORDER BY version DESC LIMIT ?)", (KEEP_MODELS,))
@@ -118,7 +107,7 @@ class DeviceStore:
         return int(row[0]) if row else 0
 
     def set_newest_round(self, kind: str, rnd: int) -> None:
-        with _transaction(self.db):
+        with transaction(self.db):
             self.db.execute("INSERT INTO rounds VALUES (?, ?) ON CONFLICT(kind) DO UPDATE SET "
                             "newest = MAX(newest, excluded.newest)", (kind, int(rnd)))
 

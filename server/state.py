@@ -31,11 +31,12 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from fedsift.privacy.transactions import transaction
 
 from .errors import StateError
 from .labeling import LabeledSample, ReleasedSample
@@ -76,19 +77,6 @@ def _open_schema(db: sqlite3.Connection, path: Path, schema: str, version: int, 
         raise StateError(f"{path}: {what} schema version {found}; this fedsift reads version {version}")
     db.executescript(schema)
     db.execute(f"PRAGMA user_version = {version}")
-
-
-@contextmanager
-def transaction(db: sqlite3.Connection) -> Iterator[None]:
-    """One SQLite transaction (the connection is in autocommit mode: ``with db`` alone commits
-    statement by statement)."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
 
 
 def _layers_to_bytes(layers: Sequence[tuple[np.ndarray, np.ndarray]]) -> bytes:

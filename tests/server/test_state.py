@@ -59,7 +59,7 @@ def test_superlink_settings_are_checked_and_rendered() -> None:
 def test_writes_are_transactions_and_foreign_databases_are_refused(tmp_path: Path) -> None:
     import sqlite3
 
-    from fedsift.server.state import transaction
+    from fedsift.privacy.transactions import transaction
 
     with CampaignState(tmp_path / "s.db") as st:
         with pytest.raises(RuntimeError):
