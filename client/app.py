@@ -300,7 +300,7 @@ class DeviceAgent:
             raise NoLabelsError(f"device {device_id} holds no labels to train on")
         result = trainer.train(layers, x, y, epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr,
                                weight_decay=cfg.weight_decay, min_steps=cfg.min_steps,
-                               seed=_stable_seed(cfg.seed, cfg.round, device_id))
+                               seed=_stable_seed(cfg.seed, cfg.round, device_id), proximal_mu=cfg.proximal_mu)
         content = TrainReply(device_id=device_id, layers=result.layers, num_examples=int(y.size),
                              train_loss=result.loss).to_recorddict()
         if ack is not None:

@@ -69,6 +69,7 @@ def train(
     weight_decay: float = 0.0,
     min_steps: int = 0,
     seed: int = 0,
+    proximal_mu: float = 0.0,
 ) -> TrainResult:
     """Train a copy of ``layers`` with Adam on ``(x, y)``.
 
@@ -88,12 +89,17 @@ def train(
         Lower bound on the number of mini-batch steps.
     seed : int
         Shuffling seed.
+    proximal_mu : float
+        FedProx's proximal term (Li et al., 2020): adds ``mu / 2 * ||w - w_start||^2``
+        to the loss, so a device with a handful of labels of two or three classes cannot
+        drift far from the global model it started from. 0 = plain local training.
 
     Returns
     -------
     TrainResult
     """
     params = [(w.astype(np.float64), b.astype(np.float64)) for w, b in layers]
+    start = [(w.copy(), b.copy()) for w, b in params] if proximal_mu else []
     n = x.shape[0]
     if n == 0:
         return TrainResult([(w.astype(np.float32), b.astype(np.float32)) for w, b in params], 0.0, 0)
@@ -121,6 +127,9 @@ def train(
         new_params = []
         for j, ((w, b), (gw, gb)) in enumerate(zip(params, grads)):
             gw = gw + weight_decay * w
+            if proximal_mu:
+                gw = gw + proximal_mu * (w - start[j][0])
+                gb = gb + proximal_mu * (b - start[j][1])
             mw, mb = m[j]
             vw, vb = v[j]
             mw = beta1 * mw + (1 - beta1) * gw

@@ -72,6 +72,7 @@ class TrainConfig:
     A device runs ``epochs`` passes over its labeled items, and at least ``min_steps``
     mini-batch steps: with a handful of labels, a few epochs are too few updates. With
     ``exclude_validation`` it leaves the random-slice (validation) items out.
+    ``proximal_mu`` is FedProx's proximal coefficient (0 = off).
     """
 
     round: int
@@ -82,6 +83,7 @@ class TrainConfig:
     seed: int = 0
     min_steps: int = 0
     exclude_validation: bool = False
+    proximal_mu: float = 0.0
     protocol_version: int = PROTOCOL_VERSION
 
     def to_configrecord(self) -> ConfigRecord:
@@ -89,6 +91,7 @@ class TrainConfig:
             "protocol_version": self.protocol_version, "round": self.round, "epochs": self.epochs,
             "batch_size": self.batch_size, "lr": float(self.lr), "weight_decay": float(self.weight_decay),
             "seed": self.seed, "min_steps": self.min_steps, "exclude_validation": self.exclude_validation,
+            "proximal_mu": float(self.proximal_mu),
         })
 
     @classmethod
@@ -96,7 +99,8 @@ class TrainConfig:
         rec = _record(rd, "config", ConfigRecord, "train")
         require_keys(rec, "train.config", ["protocol_version", "round", "epochs", "batch_size", "lr",
                                            "weight_decay", "seed", "min_steps", "exclude_validation"],
-                     optional=["server-round"])  # Flower's FedAvg adds server-round
+                     # Flower's FedAvg adds server-round; proximal_mu is absent from older servers
+                     optional=["server-round", "proximal_mu"])
         return cls(
             protocol_version=_version(rec["protocol_version"], "train.config"),
             round=check_int(rec["round"], "train.config.round", 0),
@@ -107,6 +111,7 @@ class TrainConfig:
             seed=check_int(rec["seed"], "train.config.seed", 0),
             min_steps=check_int(rec["min_steps"], "train.config.min_steps", 0, 1_000_000),
             exclude_validation=_check_bool(rec["exclude_validation"], "train.config.exclude_validation"),
+            proximal_mu=check_float(rec.get("proximal_mu", 0.0), "train.config.proximal_mu", 0.0, 100.0),
         )
 
 

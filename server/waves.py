@@ -246,10 +246,10 @@ class RoundWaves:
         separate = [i for d, items in per_device.items() if d not in will_train for i in items]
         new = self.deliver(rnd, separate, rejected) if separate else 0
         attach = {d: items for d, items in per_device.items() if d in will_train}
-        for step in range(self.cfg.train_rounds):
+        for step in range(self.cfg.waves_in_round(rnd)):
             layers, got = self.train(rnd, step, layers, rejected, attach if step == 0 else None)
             new += got
-        if self.cfg.train_rounds == 0 and attach:
+        if self.cfg.waves_in_round(rnd) == 0 and attach:
             new += self.deliver(rnd, [i for items in attach.values() for i in items], rejected)
         return layers, new
 
@@ -262,13 +262,13 @@ class RoundWaves:
         cfg = TrainConfig(round=rnd, epochs=self.cfg.local_epochs, batch_size=self.cfg.batch_size,
                           lr=self.cfg.lr, weight_decay=self.cfg.weight_decay, seed=self.cfg.seed * 1000 + step,
                           min_steps=self.cfg.local_min_steps,
-                          exclude_validation=self.cfg.holds_out_validation)
+                          exclude_validation=self.cfg.holds_out_validation, proximal_mu=self.cfg.proximal_mu)
         attach = attach or {}
         nodes = {self.node_of[d] for d, n in self.trainable.items() if n > 0 and d in self.node_of}
         nodes |= {self.node_of[d] for d in attach if d in self.node_of}
         device_of = {n: d for d, n in self.node_of.items()}
         config = ConfigRecord(dict(cfg.to_configrecord()))
-        fl_round = (rnd - 1) * max(self.cfg.train_rounds, 1) + step + 1
+        fl_round = self.cfg.first_wave(rnd) + step
         msgs = [m for m in self.strategy.configure_train(fl_round, weights_to_arrayrecord(layers), config, self.grid)
                 if m.metadata.dst_node_id in nodes]
         for m in msgs:

@@ -6,7 +6,9 @@ schedule (:class:`~fedsift.server.CampaignConfig`): ``cold_start_rounds`` rounds
 registered strategy (:func:`fedsift.edge_runtime.get_strategy`, the very classes the
 devices run), scored on outputs of the same numpy MLP (:mod:`fedsift.client.trainer`).
 After every round the MLP is retrained from its seeded initialization on all labels so
-far, for ``local_epochs * train_rounds`` epochs (the passes a federated round makes).
+far with the campaign's optimizer, on its own fixed schedule (:class:`CentralTraining`: 50
+epochs, at least 250 steps), not the federated one, so that tuning federated training
+cannot move the reference it is measured against.
 
 :func:`run_peer` runs the same schedule with scikit-activeml's pool strategies and a
 logistic regression: an independent implementation of uncertainty sampling to check the
@@ -39,6 +41,14 @@ PEER_METHODS = {"random": None, "margin": "margin_sampling", "entropy": "entropy
 
 
 @dataclass(frozen=True)
+class CentralTraining:
+    """How the central reference trains: passes over all labels and a lower bound on steps."""
+
+    epochs: int = 50
+    min_steps: int = 250
+
+
+@dataclass(frozen=True)
 class CurvePoint:
     """Labels so far and the test accuracy of the model trained on them."""
 
@@ -61,7 +71,8 @@ def _sizes(data: Dataset, campaign: CampaignConfig) -> list[int]:
     return [data.num_features, *campaign.hidden, data.num_classes]
 
 
-def fit_mlp(data: Dataset, idx: np.ndarray, campaign: CampaignConfig) -> Layers:
+def fit_mlp(data: Dataset, idx: np.ndarray, campaign: CampaignConfig,
+            training: CentralTraining = CentralTraining()) -> Layers:
     """Train the campaign's MLP from its seeded initialization on ``data.x_train[idx]``.
 
     Parameters
@@ -71,24 +82,25 @@ def fit_mlp(data: Dataset, idx: np.ndarray, campaign: CampaignConfig) -> Layers:
     idx : ndarray of int
         Labeled pool indices.
     campaign : CampaignConfig
-        Model widths, optimizer settings and seed; trains ``local_epochs * train_rounds``
-        epochs (at least ``local_min_steps * train_rounds`` steps).
+        Model widths, optimizer settings (``batch_size``, ``lr``, ``weight_decay``) and seed.
+    training : CentralTraining
+        Epochs and minimum steps.
 
     Returns
     -------
     list of (weight, bias)
     """
     layers = init_weights(_sizes(data, campaign), campaign.seed)
-    waves = max(campaign.train_rounds, 1)
-    result = trainer.train(layers, data.x_train[idx], data.y_train[idx], campaign.local_epochs * waves,
+    result = trainer.train(layers, data.x_train[idx], data.y_train[idx], training.epochs,
                            campaign.batch_size, campaign.lr, campaign.weight_decay,
-                           min_steps=campaign.local_min_steps * waves, seed=campaign.seed)
+                           min_steps=training.min_steps, seed=campaign.seed)
     return result.layers
 
 
-def full_data_accuracy(data: Dataset, campaign: CampaignConfig) -> float:
+def full_data_accuracy(data: Dataset, campaign: CampaignConfig,
+                       training: CentralTraining = CentralTraining()) -> float:
     """Test accuracy of the MLP trained centrally on every training label (the ceiling)."""
-    layers = fit_mlp(data, np.arange(data.x_train.shape[0]), campaign)
+    layers = fit_mlp(data, np.arange(data.x_train.shape[0]), campaign, training)
     return trainer.evaluate(layers, data.x_test, data.y_test)[0]
 
 
@@ -122,7 +134,8 @@ def _context(strategy_needs: frozenset[str], layers: Layers, history: list[Layer
     return ScoringContext(probs, emb, x, labeled_emb, mc, committee)
 
 
-def run_central(data: Dataset, campaign: CampaignConfig) -> list[CurvePoint]:
+def run_central(data: Dataset, campaign: CampaignConfig,
+                training: CentralTraining = CentralTraining()) -> list[CurvePoint]:
     """Pool-based active learning on the pooled training data.
 
     Parameters
@@ -135,6 +148,8 @@ def run_central(data: Dataset, campaign: CampaignConfig) -> list[CurvePoint]:
         allocation settings (``random_fraction``, ``allocation``, ...) do not apply: there is
         one pool. ``strategy`` must be a registered device strategy (not the server-side
         ``auto``).
+    training : CentralTraining
+        How the MLP is retrained after each round.
 
     Returns
     -------
@@ -159,11 +174,47 @@ def run_central(data: Dataset, campaign: CampaignConfig) -> list[CurvePoint]:
                            campaign.mc_dropout)
             picks = pool[strategy.select(ctx, campaign.budget, rng).indices]
         labeled = np.concatenate([labeled, np.asarray(picks, dtype=np.int64)])
-        layers = fit_mlp(data, labeled, campaign)
+        layers = fit_mlp(data, labeled, campaign, training)
         history.append(layers)
         acc = trainer.evaluate(layers, data.x_test, data.y_test)[0]
         curve.append(CurvePoint(rnd, int(labeled.shape[0]), acc))
         logger.debug("central %s round %d: %d labels, accuracy %.4f", campaign.strategy, rnd, labeled.shape[0], acc)
+    return curve
+
+
+def retrain_on_picks(data: Dataset, campaign: CampaignConfig, picks_per_round: list[list[int]],
+                     training: CentralTraining = CentralTraining()) -> list[CurvePoint]:
+    """Train the central reference's MLP on labels picked elsewhere, round by round.
+
+    With the picks of a federated campaign (:attr:`SimulationResult.labeled_rows
+    <fedsift.simulations.runner.SimulationResult.labeled_rows>`) this separates the
+    two halves of the federated-vs-central gap: the same training as
+    :func:`run_central` on the labels federated *selection* chose.
+
+    Parameters
+    ----------
+    data : Dataset
+        Pool and test set.
+    campaign : CampaignConfig
+        Model widths, optimizer and seed.
+    picks_per_round : list of list of int
+        Per round (round 0 first), the ``x_train`` rows labeled by its end.
+    training : CentralTraining
+        How the MLP is trained.
+
+    Returns
+    -------
+    list of CurvePoint
+        One point per round; a round without labels gets the untrained model's accuracy.
+    """
+    curve = []
+    for rnd, rows in enumerate(picks_per_round):
+        idx = np.asarray(rows, dtype=np.int64)
+        if idx.size and (idx.min() < 0 or idx.max() >= data.x_train.shape[0]):
+            raise SimulationError(f"round {rnd}: picked rows must index the {data.x_train.shape[0]}-row pool")
+        layers = (fit_mlp(data, idx, campaign, training) if idx.size
+                  else init_weights(_sizes(data, campaign), campaign.seed))
+        curve.append(CurvePoint(rnd, int(idx.size), trainer.evaluate(layers, data.x_test, data.y_test)[0]))
     return curve
 
 

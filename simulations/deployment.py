@@ -50,7 +50,8 @@ NodeConfigFor = Callable[[int, int], Mapping[str, ConfigValue]]
 
 TRIAL_APP_DEFAULTS: dict[str, ConfigValue] = {
     "dataset": "digits", "clients": 2, "alpha": 0.5, "seed": 0, "num-rounds": 2, "budget": 20,
-    "strategy": "margin", "train-rounds": 1, "results-path": "", "provenance-dir": "", "state-path": "",
+    "strategy": "margin", "train-rounds": 1, "warmup-train-rounds": 0, "results-path": "", "provenance-dir": "",
+    "state-path": "",
     "model-key": "", "phase": "all", "node-wait-s": 120.0, "reply-timeout-s": 120.0,
 }
 """Every run config key of the trial apps (``flwr run`` refuses keys without a default)."""

@@ -45,6 +45,10 @@ class SimulatedOracle:
         if not 0.0 <= noise < 1.0:
             raise ValueError(f"oracle noise must be in [0, 1); got {noise}")
         self.truth = {_key(row): int(label) for row, label in zip(x, y)}
+        self.row_of = {}  # sample key -> its first row in ``x``
+        for i, row in enumerate(x):
+            self.row_of.setdefault(_key(row), i)
+        self.labeled_rows: list[int] = []  # rows of ``x`` answered so far, in order
         self.num_classes = int(np.max(y)) + 1
         self.noise = noise
         self.rng = np.random.default_rng(seed)
@@ -61,7 +65,8 @@ class SimulatedOracle:
                     payload = self.opener(s)
                 else:
                     raise ValueError(f"cannot read content type {s.content_type!r}")
-                label = self.truth[_key(npy_to_sample(payload))]
+                key = _key(npy_to_sample(payload))
+                label = self.truth[key]
             except (KeyError, ValueError, PrivacyError) as exc:
                 logger.error("oracle does not recognize sample %s from %s: %r", s.candidate_id, s.device_id, exc)
                 continue
@@ -69,6 +74,7 @@ class SimulatedOracle:
                 label = int((label + self.rng.integers(1, self.num_classes)) % self.num_classes)
             out.append(LabeledSample(s.device_id, s.candidate_id, label, "simulated-oracle", s.random_slice))
             self.answered += 1
+            self.labeled_rows.append(self.row_of[key])
         return out
 
 

@@ -78,6 +78,8 @@ class SimulationResult:
     config: SimulationConfig
     rounds: list[RoundResult]
     wall_seconds: float
+    #: per round, the training-pool rows (``Dataset.x_train`` indices) labeled by its end
+    labeled_rows: list[list[int]] = field(default_factory=list)
 
     def rows(self) -> list[dict[str, object]]:
         return [r.to_dict() for r in self.rounds]
@@ -115,8 +117,12 @@ def run_simulation(config: SimulationConfig, on_round: Callable[[RoundResult], N
     campaign.validate()
     rounds: list[RoundResult] = []
 
+    oracle = SimulatedOracle(data.x_train, data.y_train, config.oracle_noise, seed=campaign.seed)
+    labeled_rows: list[list[int]] = []
+
     def record(result: RoundResult) -> None:
         rounds.append(result)
+        labeled_rows.append(list(oracle.labeled_rows))
         if on_round is not None:
             on_round(result)
 
@@ -126,7 +132,7 @@ def run_simulation(config: SimulationConfig, on_round: Callable[[RoundResult], N
     verifier = ModelVerifier(model_signer.private_key.public_key())
     server_app = build_server_app(
         campaign,
-        labeler=SimulatedOracle(data.x_train, data.y_train, config.oracle_noise, seed=campaign.seed),
+        labeler=oracle,
         evaluator=TestSetEvaluator(data.x_test, data.y_test),
         on_round=record,
         trail=trail,
@@ -145,4 +151,4 @@ def run_simulation(config: SimulationConfig, on_round: Callable[[RoundResult], N
     if len(rounds) != campaign.rounds + 1:
         raise SimulationError(f"the campaign ended after {len(rounds) - 1} of {campaign.rounds} rounds; "
                               "see the log for the server's error")
-    return SimulationResult(config, rounds, wall)
+    return SimulationResult(config, rounds, wall, labeled_rows)

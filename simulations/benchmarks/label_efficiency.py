@@ -13,6 +13,9 @@ For each (dataset, clients, alpha) and seed it runs, on the same budget schedule
   in-process backend) for every strategy asked for (default: ``auto`` and every registered
   device strategy);
   ``auto`` (the campaign default, a server-side bandit over strategies) runs federated only;
+- ``fedsel:<strategy>``: the labels each federated run picked, with the central
+  reference's training (:func:`~fedsift.simulations.central.retrain_on_picks`): federated
+  selection alone, so the gap to ``central:<strategy>`` splits into selection and training;
 - ``central:<strategy>``: centralized pool-based AL on the pooled training data, same
   MLP and strategy classes (:func:`~fedsift.simulations.central.run_central`);
 - ``peer-lr:<method>``: scikit-activeml's random and uncertainty sampling with a
@@ -130,7 +133,7 @@ def _campaign(dataset: str, strategy: str, seed: int):  # type: ignore[no-untype
 
 def run_setting(dataset: str, clients: int, alpha: float, seeds: Sequence[int], strategies: Sequence[str],
                 peer: Sequence[str] = PEER_METHODS, schedule: tuple[int, int] | None = None,
-                on_run: Callable[[str], None] | None = None) -> dict[str, Any]:
+                on_run: Callable[[str], None] | None = None, selection_only: bool = True) -> dict[str, Any]:
     """Every arm of one (dataset, clients, alpha) setting over ``seeds``.
 
     Parameters
@@ -152,6 +155,10 @@ def run_setting(dataset: str, clients: int, alpha: float, seeds: Sequence[int], 
         (budget, rounds); default from :data:`SCHEDULES`.
     on_run : callable, optional
         Called with a label after every finished run (progress display).
+    selection_only : bool
+        Also train the central reference's MLP on each federated run's picks
+        (``fedsel:<strategy>``): federated selection with central training, which tells
+        the selection half of the federated-vs-central gap from the training half.
 
     Returns
     -------
@@ -159,7 +166,7 @@ def run_setting(dataset: str, clients: int, alpha: float, seeds: Sequence[int], 
         JSON-ready: the setting, the full-data ceiling and every arm's curves and metrics.
     """
     from fedsift.simulations import SimulationConfig, load_dataset, run_simulation
-    from fedsift.simulations.central import full_data_accuracy, run_central, run_peer
+    from fedsift.simulations.central import full_data_accuracy, retrain_on_picks, run_central, run_peer
 
     from fedsift.edge_runtime import available_strategies
 
@@ -186,6 +193,11 @@ def run_setting(dataset: str, clients: int, alpha: float, seeds: Sequence[int], 
             arm.curves.append([{"labels": r.labels, "accuracy": r.accuracy} for r in res.rounds])
             arm.bytes_per_device.append(float(np.mean([r.summary_bytes_per_device for r in res.rounds[1:]])))
             done(f"{dataset} fed:{s} seed {seed}")
+            if selection_only:
+                curve = retrain_on_picks(data, campaign(s, seed), res.labeled_rows)
+                arms.setdefault(f"fedsel:{s}", Arm(f"fedsel:{s}", "federated selection")).curves.append(
+                    [p.to_dict() for p in curve])
+                done(f"{dataset} fedsel:{s} seed {seed}")
         for s in central:
             curve = run_central(data, campaign(s, seed))
             arms.setdefault(f"central:{s}", Arm(f"central:{s}", "central")).curves.append(
@@ -196,10 +208,12 @@ def run_setting(dataset: str, clients: int, alpha: float, seeds: Sequence[int], 
             arms.setdefault(f"peer-lr:{m}", Arm(f"peer-lr:{m}", "peer")).curves.append([p.to_dict() for p in curve])
             done(f"{dataset} peer-lr:{m} seed {seed}")
     ceiling = float(np.mean(ceilings))
-    return {"dataset": dataset, "clients": clients, "alpha": alpha, "seeds": list(seeds),
-            "schedule": dict(zip(("budget", "rounds"), schedule or SCHEDULES.get(dataset, (50, 16)))),
-            "full_data_accuracy": ceiling, "full_data_accuracy_std": float(np.std(ceilings)),
-            "target": TARGET_SHARE * ceiling, "arms": _summarize(arms, TARGET_SHARE * ceiling)}
+    result = {"dataset": dataset, "clients": clients, "alpha": alpha, "seeds": list(seeds),
+              "schedule": dict(zip(("budget", "rounds"), schedule or SCHEDULES.get(dataset, (50, 16)))),
+              "full_data_accuracy": ceiling, "full_data_accuracy_std": float(np.std(ceilings)),
+              "target": TARGET_SHARE * ceiling, "arms": _summarize(arms, TARGET_SHARE * ceiling)}
+    result["gap_to_central"] = gap_to_central(result)
+    return result
 
 
 def _summarize(arms: dict[str, Arm], target: float) -> dict[str, dict[str, Any]]:
@@ -265,10 +279,39 @@ def comparison_lines(setting: dict[str, Any]) -> list[str]:
     return out
 
 
+def gap_to_central(setting: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Per strategy run both ways, the largest shortfall against ``central:<strategy>`` in points.
+
+    ``end_to_end`` compares ``fed:<s>`` (federated selection and training), ``selection``
+    compares ``fedsel:<s>`` (federated selection, central training); both at equal label
+    counts, over every count the arms share. Positive = federated is behind.
+    """
+    arms = setting["arms"]
+    out: dict[str, dict[str, float]] = {}
+    for name, ref in arms.items():
+        if not name.startswith("central:"):
+            continue
+        method = name.split(":", 1)[1]
+        ref_at = {round(x): m for x, m in zip(ref["labels"], ref["mean"]) if x > 0}
+        row: dict[str, float] = {}
+        for key, prefix in (("end_to_end", "fed"), ("selection", "fedsel")):
+            arm = arms.get(f"{prefix}:{method}")
+            if arm is None:
+                continue
+            gaps = [100 * (ref_at[round(x)] - m) for x, m in zip(arm["labels"], arm["mean"]) if round(x) in ref_at]
+            if gaps:
+                row[key] = float(max(gaps))
+                row[f"{key}_mean"] = float(np.mean(gaps))
+        if row:
+            out[method] = row
+    return out
+
+
 def plot(settings: Sequence[dict[str, Any]], path: Path) -> Path:
     """Learning curves, mean ± std bands, one panel per setting.
 
-    One color per method; line style per kind (solid federated, dashed central, dotted peer).
+    One color per method; line style per kind (solid federated, dash-dot federated selection
+    with central training, dashed central, dotted peer).
     """
     import matplotlib
 
@@ -278,7 +321,7 @@ def plot(settings: Sequence[dict[str, Any]], path: Path) -> Path:
     cols = min(len(settings), 2)
     rows = -(-len(settings) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(7 * cols, 4.5 * rows), dpi=110, squeeze=False)
-    styles = {"federated": "-", "central": "--", "peer": ":"}
+    styles = {"federated": "-", "federated selection": "-.", "central": "--", "peer": ":"}
     methods = list(dict.fromkeys(name.split(":", 1)[1] for st in settings for name in st["arms"]))
     palette = plt.get_cmap("tab20" if len(methods) > 10 else "tab10")
     for ax, setting in zip(axes.flat, settings):
@@ -324,7 +367,7 @@ def runs_per_setting(seeds: Sequence[int], strategies: Sequence[str], peer: Sequ
 
     fed = {"random", *strategies}
     n_peer = len({"random", *peer}) if peer else 0
-    return len(seeds) * (len(fed) + len(fed & set(available_strategies())) + n_peer)
+    return len(seeds) * (2 * len(fed) + len(fed & set(available_strategies())) + n_peer)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -362,6 +405,15 @@ def report(result: dict[str, Any]) -> str:
         lines = comparison_lines(setting)
         if lines:
             parts.append("\n".join(f"- {line}" for line in lines))
+        gaps = gap_to_central(setting)
+        if gaps:
+            rows = ["| strategy | fed vs central: worst / mean (points) | fedsel vs central: worst / mean |",
+                    "|---|---|---|"]
+            for method, g in gaps.items():
+                cells = [f"{g[k]:+.1f} / {g[k + '_mean']:+.1f}" if k in g else "—" for k in ("end_to_end", "selection")]
+                rows.append(f"| {method} | " + " | ".join(cells) + " |")
+            parts.append("Shortfall against the same strategy run centrally, at equal labels "
+                         "(fedsel = federated selection, central training):\n\n" + "\n".join(rows))
     parts.append(f"wall time: {result['wall_seconds']:.0f} s")
     return "\n\n".join(parts)
 

@@ -66,7 +66,8 @@ def test_devices_refuse_a_server_signing_with_another_key(caplog: pytest.LogCapt
     data = load_dataset("digits")
     pinned = ModelSigner(Ed25519PrivateKey.generate())
     rogue = ModelSigner(Ed25519PrivateKey.generate())
-    cfg = CampaignConfig(num_features=64, num_classes=10, rounds=1, budget=6, min_nodes=2, train_rounds=1)
+    cfg = CampaignConfig(num_features=64, num_classes=10, rounds=1, budget=6, min_nodes=2, train_rounds=1,
+                         warmup_train_rounds=0)
     results = []
     server = build_server_app(cfg, SimulatedOracle(data.x_train, data.y_train), None, on_round=results.append,
                               model_signer=rogue)

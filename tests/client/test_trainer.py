@@ -47,3 +47,24 @@ def test_min_steps_applies_with_few_labels() -> None:
     y = np.array([0, 1, 0])
     assert trainer.train(init_weights([2, 4, 2], 0), x, y, epochs=1, batch_size=32, lr=1e-3, min_steps=40).steps == 40
     assert trainer.train(init_weights([2, 4, 2], 0), x[:0], y[:0], epochs=5, batch_size=8, lr=1e-3).steps == 0
+
+
+def test_proximal_term_keeps_the_update_near_the_start() -> None:
+    """FedProx: the larger mu, the closer the trained weights stay to the ones training started from."""
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(12, 5)).astype(np.float32)
+    y = rng.integers(0, 3, 12)
+    start = init_weights([5, 8, 3], 0)
+
+    def distance(mu: float) -> float:
+        out = trainer.train(start, x, y, epochs=40, batch_size=4, lr=1e-2, seed=1, proximal_mu=mu).layers
+        return float(np.sqrt(sum(((a - s) ** 2).sum() + ((ab - sb) ** 2).sum()
+                                 for (a, ab), (s, sb) in zip(out, start))))
+
+    free, mild, strong = distance(0.0), distance(1.0), distance(20.0)
+    assert free > mild > strong > 0
+    # mu = 0 is exactly the plain trainer
+    plain = trainer.train(start, x, y, epochs=40, batch_size=4, lr=1e-2, seed=1).layers
+    for (a, _), (b, _) in zip(plain, trainer.train(start, x, y, epochs=40, batch_size=4, lr=1e-2, seed=1,
+                                                   proximal_mu=0.0).layers):
+        np.testing.assert_array_equal(a, b)

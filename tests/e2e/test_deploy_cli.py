@@ -171,7 +171,8 @@ flwr_home = "flwr-home"
 def round_run(dep: dict, phase: str) -> None:
     args = ["round", "run", "--federation", "trial", "--state", str(dep["state"]), "--phase", phase,
             "--budget", str(BUDGET), "--rounds", "2", "--set", "num-features=64", "--set", "num-classes=10",
-            "--set", f"min-nodes={NODES}", "--set", "train-rounds=1", "--set", "cold-start-rounds=1",
+            "--set", f"min-nodes={NODES}", "--set", "train-rounds=1", "--set", "warmup-train-rounds=0",
+            "--set", "cold-start-rounds=1",
             "--set", f"model-key={dep['pki'] / 'model.key'}", "--set", "reply-timeout-s=120.0"]
     out = fedsift(*args, env=dep["env"])
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-4000:]

@@ -26,6 +26,7 @@ BUDGET = 6
 
 def trial_run_config(results: Path, rounds: int, reply_timeout_s: float = 60.0) -> dict[str, object]:
     return {"dataset": "digits", "clients": NODES, "num-rounds": rounds, "budget": BUDGET, "train-rounds": 1,
+            "warmup-train-rounds": 0,
             "strategy": "margin", "seed": 0, "results-path": str(results), "node-wait-s": 60.0,
             "reply-timeout-s": reply_timeout_s}
 

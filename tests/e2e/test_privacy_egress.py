@@ -83,7 +83,7 @@ def run(setup, client_app: ClientApp, rounds: int = 2, budget: int = 12, results
     loader, gate, service, _ = setup
     data = load_dataset("digits")
     cfg = CampaignConfig(num_features=64, num_classes=10, rounds=rounds, budget=budget, min_nodes=CLIENTS,
-                         strategy="margin", train_rounds=1, cold_start_rounds=1)
+                         strategy="margin", train_rounds=1, warmup_train_rounds=0, cold_start_rounds=1)
     results = [] if results is None else results
     wire = [] if wire is None else wire
     server = build_server_app(cfg, SimulatedOracle(data.x_train, data.y_train, opener=sealed_opener(service)),

@@ -16,7 +16,7 @@ from fedsift.simulations import SimulationConfig, run_simulation
 def small(backend: str, seed: int = 0) -> SimulationConfig:
     return SimulationConfig(dataset="digits", clients=4, alpha=0.5, backend=backend,
                             campaign=CampaignConfig(rounds=2, budget=12, strategy="margin", seed=seed,
-                                                    cold_start_rounds=1, train_rounds=2))
+                                                    cold_start_rounds=1, train_rounds=2, warmup_train_rounds=0))
 
 
 @pytest.fixture(scope="module")

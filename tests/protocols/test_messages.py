@@ -73,10 +73,20 @@ def test_train_messages_round_trip() -> None:
     rep = TrainReply("d", layers, 5, 0.25)
     got = TrainReply.from_recorddict(wire(rep.to_recorddict()))
     assert got.num_examples == 5 and got.device_id == "d"
-    cfg = TrainConfig(round=2, epochs=3, min_steps=10)
+    cfg = TrainConfig(round=2, epochs=3, min_steps=10, proximal_mu=0.25)
     rd = RecordDict({"config": cfg.to_configrecord()})
     rd["config"]["server-round"] = 2  # added by Flower's FedAvg
     assert TrainConfig.from_recorddict(wire(rd)) == cfg
+    del rd["config"]["proximal_mu"]  # a server from before FedProx: plain local training
+    assert TrainConfig.from_recorddict(wire(rd)).proximal_mu == 0.0
+
+
+@pytest.mark.parametrize("value", [-0.1, 1e9, float("nan"), "0.1", True])
+def test_train_config_rejects_a_bad_proximal_mu(value: object) -> None:
+    rd = RecordDict({"config": TrainConfig(round=1).to_configrecord()})
+    rd["config"]["proximal_mu"] = value
+    with pytest.raises(MessageValidationError, match="train.config.proximal_mu"):
+        TrainConfig.from_recorddict(rd)
 
 
 def _tamper_arrays(s: Summary, key: str, value: np.ndarray) -> RecordDict:

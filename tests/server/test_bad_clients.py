@@ -47,7 +47,8 @@ def hostile_app(loader: SimulatedPoolLoader) -> ClientApp:
 def test_round_finishes_without_the_bad_devices(caplog: pytest.LogCaptureFixture) -> None:
     data = load_dataset("digits")
     cfg = CampaignConfig(num_features=data.num_features, num_classes=data.num_classes, rounds=2, budget=24,
-                         min_nodes=6, train_rounds=1, cold_start_rounds=0, allocation="proportional")
+                         min_nodes=6, train_rounds=1, warmup_train_rounds=0, cold_start_rounds=0,
+                         allocation="proportional")
     results = []
     server = build_server_app(cfg, SimulatedOracle(data.x_train, data.y_train),
                               TestSetEvaluator(data.x_test, data.y_test), on_round=results.append)
@@ -81,7 +82,8 @@ def test_a_client_that_raises_is_skipped(caplog: pytest.LogCaptureFixture) -> No
     app.query("label_request")(agent.label_request)
     app.query("labels")(agent.labels)
     app.train()(agent.train)
-    cfg = CampaignConfig(num_features=64, num_classes=10, rounds=1, budget=10, min_nodes=3, train_rounds=1)
+    cfg = CampaignConfig(num_features=64, num_classes=10, rounds=1, budget=10, min_nodes=3, train_rounds=1,
+                         warmup_train_rounds=0)
     results = []
     server = build_server_app(cfg, SimulatedOracle(data.x_train, data.y_train), None, on_round=results.append)
     with caplog.at_level(logging.ERROR, logger="fedsift.server.campaign"):
@@ -99,7 +101,7 @@ def test_model_updates_go_through_flowers_dp_wrapper(noise: float) -> None:
     data = load_dataset("digits")
     clip = 1e-3
     cfg = CampaignConfig(num_features=64, num_classes=10, rounds=1, budget=9, min_nodes=3, train_rounds=1,
-                         dp_noise_multiplier=noise, dp_clipping_norm=clip)
+                         warmup_train_rounds=0, dp_noise_multiplier=noise, dp_clipping_norm=clip)
     holder = []
     server = build_server_app(cfg, SimulatedOracle(data.x_train, data.y_train), None, on_done=holder.append)
     run_inprocess(server, InProcessGrid(build_client_app(SimulatedPoolLoader("digits", 3, 1.0, 0)), 3))
@@ -132,7 +134,7 @@ def test_an_ack_for_another_device_is_refused(caplog: pytest.LogCaptureFixture) 
         return reply
 
     cfg = CampaignConfig(num_features=64, num_classes=10, rounds=1, budget=12, min_nodes=3, train_rounds=1,
-                         cold_start_rounds=1)
+                         warmup_train_rounds=0, cold_start_rounds=1)
     results = []
     server = build_server_app(cfg, SimulatedOracle(data.x_train, data.y_train), None, on_round=results.append)
     with caplog.at_level(logging.ERROR):

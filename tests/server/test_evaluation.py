@@ -51,7 +51,7 @@ def test_server_momentum_uses_flowers_fedavgm_and_keeps_the_model_float32() -> N
         CampaignConfig(num_features=2, num_classes=2, server_momentum=1.0).validate()
     data = load_dataset("digits")
     cfg = CampaignConfig(num_features=64, num_classes=10, rounds=2, budget=12, min_nodes=3, train_rounds=2,
-                         server_momentum=0.5, cold_start_rounds=1)
+                         warmup_train_rounds=0, server_momentum=0.5, cold_start_rounds=1)
     done: list = []
     server = build_server_app(cfg, SimulatedOracle(data.x_train, data.y_train), TestSetEvaluator(data.x_test, data.y_test),
                               on_done=done.append)

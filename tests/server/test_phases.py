@@ -18,7 +18,7 @@ from fedsift.simulations import InProcessGrid, SimulatedOracle, SimulatedPoolLoa
 
 BUDGET = 8
 CFG = dict(num_features=64, num_classes=10, rounds=3, budget=BUDGET, min_nodes=3, train_rounds=1,
-           strategy="margin", cold_start_rounds=1)
+           warmup_train_rounds=0, strategy="margin", cold_start_rounds=1)
 
 
 def run_phase(grid: InProcessGrid, path: Path, phase: str, labeler=None) -> list:  # type: ignore[no-untyped-def]

@@ -46,7 +46,7 @@ def app_for(cls: type[Campaign], cfg: CampaignConfig, path: Path, results: list)
 
 def test_restart_between_selection_and_delivery(tmp_path: Path) -> None:
     cfg = CampaignConfig(num_features=64, num_classes=10, rounds=3, budget=9, min_nodes=3, train_rounds=1,
-                         strategy="margin", cold_start_rounds=1)
+                         warmup_train_rounds=0, strategy="margin", cold_start_rounds=1)
     grid = InProcessGrid(build_client_app(SimulatedPoolLoader("digits", 3, 1.0, 0)), 3)
     first: list = []
     with pytest.raises(Crash):
@@ -71,7 +71,8 @@ def test_restart_between_selection_and_delivery(tmp_path: Path) -> None:
 
 
 def test_resume_of_a_finished_campaign_runs_nothing_more(tmp_path: Path) -> None:
-    cfg = CampaignConfig(num_features=64, num_classes=10, rounds=1, budget=6, min_nodes=2, train_rounds=1)
+    cfg = CampaignConfig(num_features=64, num_classes=10, rounds=1, budget=6, min_nodes=2, train_rounds=1,
+                         warmup_train_rounds=0)
     grid = InProcessGrid(build_client_app(SimulatedPoolLoader("digits", 2, 1.0, 0)), 2)
     first: list = []
     run_inprocess(app_for(Campaign, cfg, tmp_path / "s.db", first), grid)
@@ -103,7 +104,7 @@ def test_a_device_dropping_out_mid_round_is_skipped_and_its_share_reallocated() 
     app.query("labels")(agent.labels)
     app.train()(agent.train)
     cfg = CampaignConfig(num_features=64, num_classes=10, rounds=2, budget=12, min_nodes=4, train_rounds=1,
-                         strategy="margin", cold_start_rounds=0, allocation="proportional")
+                         warmup_train_rounds=0, strategy="margin", cold_start_rounds=0, allocation="proportional")
     results: list = []
     grid = InProcessGrid(app, 4)
     grid_holder.append(grid)
@@ -113,13 +114,17 @@ def test_a_device_dropping_out_mid_round_is_skipped_and_its_share_reallocated() 
     assert results[1].devices == 4 and results[2].devices == 3
 
 
-def test_a_round_costs_query_release_and_training_waves_only() -> None:
-    """Labels ride on the first training wave: query + label_request + train_rounds waves per round."""
+@pytest.mark.parametrize("warmup", [0, 4])
+def test_a_round_costs_query_release_and_training_waves_only(warmup: int) -> None:
+    """Labels ride on the first training wave: query + label_request + train_rounds waves per round.
+
+    The first round trains ``warmup_train_rounds`` waves instead (0 = ``train_rounds``).
+    """
     from fedsift.server import build_server_app
 
     data = load_dataset("digits")
     cfg = CampaignConfig(num_features=64, num_classes=10, rounds=2, budget=8, min_nodes=3, train_rounds=2,
-                         strategy="margin", cold_start_rounds=1)
+                         warmup_train_rounds=warmup, strategy="margin", cold_start_rounds=1)
     grid = InProcessGrid(build_client_app(SimulatedPoolLoader("digits", 3, 1.0, 0)), 3)
     waves: list[str] = []
     inner = grid.send_and_receive
@@ -134,4 +139,5 @@ def test_a_round_costs_query_release_and_training_waves_only() -> None:
     run_inprocess(build_server_app(cfg, SimulatedOracle(data.x_train, data.y_train), None, on_round=results.append),
                   grid)
     assert [r.labels for r in results] == [0, 8, 16]
-    assert waves == ["query", "query.label_request", "train", "train"] * 2
+    first = ["query", "query.label_request"] + ["train"] * (warmup or 2)
+    assert waves == first + ["query", "query.label_request", "train", "train"]

@@ -43,8 +43,9 @@ def setting() -> dict:
 
 def test_setting_has_every_arm_with_metrics(setting: dict) -> None:
     # auto is the server's bandit over strategies: federated only
-    assert set(setting["arms"]) == {"fed:random", "fed:margin", "fed:auto", "central:random", "central:margin",
-                                    "peer-lr:random", "peer-lr:margin"}
+    assert set(setting["arms"]) == {"fed:random", "fed:margin", "fed:auto", "fedsel:random", "fedsel:margin",
+                                    "fedsel:auto", "central:random", "central:margin", "peer-lr:random",
+                                    "peer-lr:margin"}
     assert 0.5 < setting["full_data_accuracy"] <= 1.0
     assert setting["target"] == pytest.approx(0.95 * setting["full_data_accuracy"])
     for name, arm in setting["arms"].items():
@@ -64,7 +65,10 @@ def test_report_tables_and_plot(setting: dict, tmp_path) -> None:
     for name in setting["arms"]:
         assert md.count(f"| {name} |") == 2
     lines = le.comparison_lines(setting)
-    assert len(lines) == 4 and all(":random" in line for line in lines)
+    assert len(lines) == 6 and all(":random" in line for line in lines)
+    assert set(setting["gap_to_central"]) == {"random", "margin"}
+    assert "Shortfall against the same strategy run centrally" in le.report({"settings": [setting],
+                                                                            "wall_seconds": 1.0})
     result = {"settings": [setting], "wall_seconds": 1.0}
     le.write_outputs(result, tmp_path / "le.json", tmp_path / "le.png")
     assert json.loads((tmp_path / "le.json").read_text())["settings"][0]["dataset"] == "digits"
@@ -72,11 +76,31 @@ def test_report_tables_and_plot(setting: dict, tmp_path) -> None:
     assert "wall time" in le.report(result)
 
 
+def _arm(labels: list[int], mean: list[float]) -> dict:
+    return {"labels": labels, "mean": mean}
+
+
+def test_gap_to_central_is_the_worst_shortfall_at_equal_labels() -> None:
+    setting = {"arms": {
+        "central:margin": _arm([0, 10, 20, 30], [0.1, 0.80, 0.90, 0.95]),
+        "fed:margin": _arm([0, 10, 20, 30], [0.1, 0.70, 0.88, 0.96]),
+        "fedsel:margin": _arm([0, 10, 20], [0.1, 0.79, 0.91]),
+        "central:entropy": _arm([10], [0.5]),  # no federated arm: left out
+        "fed:auto": _arm([10], [0.9]),  # no central arm: left out
+    }}
+    gaps = le.gap_to_central(setting)
+    assert set(gaps) == {"margin"}
+    assert gaps["margin"]["end_to_end"] == pytest.approx(10.0)
+    assert gaps["margin"]["end_to_end_mean"] == pytest.approx((10 + 2 - 1) / 3)
+    assert gaps["margin"]["selection"] == pytest.approx(1.0)
+
+
 def test_quick_defaults() -> None:
     args = le.parse_args(["--quick", "--seeds", "7"])
     assert args.datasets == ["digits", "mnist1d"] and args.clients == [10] and args.seeds == [7]
     assert "random" in args.strategies and args.peer == ["random", "margin"]
-    assert le.runs_per_setting([1, 2], ["margin", "auto"], ["margin"]) == 2 * (3 + 2 + 2)
+    # per seed: 3 federated runs, their 3 selection-only retrainings, 2 central, 2 peer
+    assert le.runs_per_setting([1, 2], ["margin", "auto"], ["margin"]) == 2 * (3 + 3 + 2 + 2)
 
 
 @pytest.mark.skipif(importlib.util.find_spec("scattertext") is None,
@@ -103,4 +127,4 @@ def test_bench_cli_runs_one_small_setting(tmp_path) -> None:
                                             "--peer", "", "--json", str(out)])
     assert result.exit_code == 0, result.output
     assert "| fed:random |" in result.output and "| central:random |" in result.output
-    assert set(json.loads(out.read_text())["settings"][0]["arms"]) == {"fed:random", "central:random"}
+    assert set(json.loads(out.read_text())["settings"][0]["arms"]) == {"fed:random", "fedsel:random", "central:random"}

@@ -1,0 +1,19 @@
+"""What a simulation reports beyond its round results: which pool rows it labeled."""
+
+from __future__ import annotations
+
+from fedsift.server import CampaignConfig
+from fedsift.simulations import SimulationConfig, load_dataset, run_simulation
+
+
+def test_labeled_rows_follow_the_rounds_and_lie_in_the_devices_pools() -> None:
+    cfg = SimulationConfig(dataset="digits", clients=3, alpha=0.5,
+                           campaign=CampaignConfig(rounds=2, budget=9, strategy="margin", seed=5, cold_start_rounds=1,
+                                                   train_rounds=1, warmup_train_rounds=0))
+    res = run_simulation(cfg)
+    assert [len(rows) for rows in res.labeled_rows] == [r.labels for r in res.rounds] == [0, 9, 18]
+    last = res.labeled_rows[-1]
+    assert len(set(last)) == len(last)  # no row labeled twice
+    assert res.labeled_rows[1] == last[:9]  # cumulative, in order
+    data = load_dataset("digits")
+    assert all(0 <= r < data.x_train.shape[0] for r in last)
