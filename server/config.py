@@ -22,15 +22,19 @@ class CampaignConfig:
     strategy : str
         Acquisition strategy the devices score with.
     allocation : str
-        Allocation policy that spends the budget across devices.
+        Allocation policy that spends the budget across devices; the default,
+        ``diversity``, runs k-center greedy over every device's candidate sketches.
     cold_start_rounds : int
         First rounds that sample at random: an untrained model's uncertainty is noise.
+        With the ``diversity`` allocation the random candidates still go through the
+        cross-device k-center step, so the first batch is spread over the data.
     random_fraction : float
         Share of every round's budget spent on a uniformly random slice of all pools.
     top_k : int
         Candidates per device per round (0 = the budget).
     sketch_dim : int
-        Width of candidate embedding sketches (0 = none).
+        Width of candidate embedding sketches (0 = none; the ``diversity`` allocation
+        then falls back to global top-k).
     hidden : list of int
         Hidden layer widths of the MLP.
     train_rounds : int
@@ -58,7 +62,10 @@ class CampaignConfig:
         Stopping rule: stop when the validation gain per 100 labels stays below
         ``min_gain_per_100`` for ``patience`` rounds (0 = never stop early).
     auto_arms : list of str
-        Strategies the ``auto`` strategy chooses among.
+        Strategies the ``auto`` strategy chooses among. The default pair both mix
+        uncertainty with diversity; pure uncertainty (margin, entropy) falls below random
+        on hard data at small budgets (MNIST-1D), and a bandit judged on ten-odd slice
+        items a round cannot tell arms that close apart fast enough to avoid the cost.
     auto_reward : str
         What ``auto`` rewards an arm with, measured on each round's fresh random slice:
         ``brier`` (default: the paired drop in Brier score, which moves with every item's
@@ -94,12 +101,12 @@ class CampaignConfig:
     rounds: int = 10
     budget: int = 20
     strategy: str = "auto"
-    allocation: str = "proportional"
+    allocation: str = "diversity"
     cold_start_rounds: int = 2
     random_fraction: float = 0.1
     top_k: int = 0
     num_bins: int = 10
-    sketch_dim: int = 0
+    sketch_dim: int = 32
     hidden: list[int] = field(default_factory=lambda: [128])
     train_rounds: int = 5
     warmup_train_rounds: int = 20
@@ -115,7 +122,7 @@ class CampaignConfig:
     labels_per_annotator: int = 0
     min_gain_per_100: float = 0.0
     patience: int = 3
-    auto_arms: list[str] = field(default_factory=lambda: ["hybrid", "margin", "badge"])
+    auto_arms: list[str] = field(default_factory=lambda: ["hybrid", "badge"])
     auto_reward: str = "brier"
     holdout_validation: str = "auto"
     server_momentum: float = 0.5

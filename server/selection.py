@@ -1,10 +1,17 @@
 """Which acquisition strategy the devices use each round: fixed, or learned (``auto``).
 
 ``auto`` treats strategies as arms of a discounted-UCB bandit. After each round the
-reward of the arm played is the accuracy gain of the new model over the previous one,
-both evaluated on the same held-out random slice (a paired difference). Discounting
+gain of the arm played is the improvement of the new model over the previous one,
+both evaluated on the same fresh random slice (a paired difference). Discounting
 lets it follow the shifting best arm as the labeled set grows: uncertainty sampling
 that hurts with a few hundred labels can win later, and the reverse.
+
+Gains shrink as labels grow, whatever the arm, so the raw mean gain of an arm last
+played early would keep it looking better than arms played since. Once there are a
+few gains more than arms, each arm's value is instead read off a small weighted
+least-squares model fitted to every gain so far: one offset per arm plus a shared
+decline in ``1 / play``, weighted by the same discount. The value is that model's
+gain for playing the arm next; arms are compared at the same point of the campaign.
 
 References
 ----------
@@ -19,10 +26,12 @@ import logging
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 logger = logging.getLogger(__name__)
 
 AUTO = "auto"
-DEFAULT_ARMS = ("hybrid", "margin", "badge")
+DEFAULT_ARMS = ("hybrid", "badge")
 
 
 @dataclass
@@ -54,7 +63,7 @@ class _Arm:
 
 @dataclass
 class AutoStrategy:
-    """Discounted UCB over strategy arms; rewards are paired validation-accuracy gains.
+    """Discounted UCB over strategy arms; rewards are paired validation gains against a baseline.
 
     Parameters
     ----------
@@ -64,11 +73,15 @@ class AutoStrategy:
         Weight of a reward one round older (1 = no forgetting).
     exploration : float
         UCB bonus scale, in accuracy points.
+    detrend : bool
+        Compare arms through the shared-trend model (see the module docstring) instead
+        of their raw discounted mean gains.
     """
 
     arms: tuple[str, ...] = DEFAULT_ARMS
     discount: float = 0.9
     exploration: float = 0.02
+    detrend: bool = True
     stats: dict[str, _Arm] = field(default_factory=dict)
     history: list[tuple[str, float]] = field(default_factory=list)
 
@@ -80,12 +93,13 @@ class AutoStrategy:
         if untried:
             return StrategyChoice(untried[0], "auto: first play of this arm")
         total = sum(s.weight for s in self.stats.values())
+        values = self.values()
         best, best_value, detail = self.arms[0], -math.inf, []
         for a in self.arms:
             s = self.stats[a]
-            mean = s.total / s.weight
+            mean = values[a]
             bonus = self.exploration * math.sqrt(2 * math.log(max(total, 1.0 + 1e-9)) / s.weight)
-            detail.append(f"{a}: mean gain {mean:+.4f} + bonus {bonus:.4f}")
+            detail.append(f"{a}: mean reward {mean:+.4f} + bonus {bonus:.4f}")
             if mean + bonus > best_value:
                 best, best_value = a, mean + bonus
         return StrategyChoice(best, "auto (discounted UCB): " + "; ".join(detail))
@@ -101,6 +115,26 @@ class AutoStrategy:
         self.stats[strategy].total += gain
         self.history.append((strategy, gain))
         logger.info("auto: %s gained %+.4f on the validation slice", strategy, gain)
+
+    def values(self) -> dict[str, float]:
+        """Each played arm's estimated gain if played next (raw discounted means before the fit)."""
+        raw = {a: s.total / s.weight for a, s in self.stats.items() if s.weight > 0}
+        n = len(self.history)
+        if not self.detrend or n < len(self.arms) + 2 or len(raw) < len(self.arms):
+            return raw
+        # Weighted least squares: gain_i = offset[arm_i] + slope / i, weights discount^(n - i).
+        col = {a: j for j, a in enumerate(self.arms)}
+        x = np.zeros((n, len(self.arms) + 1))
+        y = np.empty(n)
+        for i, (arm, gain) in enumerate(self.history):
+            x[i, col[arm]] = 1.0
+            x[i, -1] = 1.0 / (i + 1)
+            y[i] = gain
+        w = np.sqrt(self.discount ** np.arange(n - 1, -1, -1, dtype=float))
+        coef, *_ = np.linalg.lstsq(x * w[:, None], y * w, rcond=None)
+        if not np.all(np.isfinite(coef)):
+            return raw
+        return {a: float(coef[col[a]] + coef[-1] / (n + 1)) for a in self.arms}
 
 
 def make_selector(name: str, arms: tuple[str, ...] = DEFAULT_ARMS) -> FixedStrategy | AutoStrategy:

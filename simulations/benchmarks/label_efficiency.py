@@ -25,7 +25,9 @@ Schedule (``SCHEDULES``), following shared/LABEL-EFFICIENCY.md: one cold-start r
 ``budget`` random labels, then ``budget`` labels per round chosen by the strategy, up to
 800 labels for digits (50 x 16) and 1600 for MNIST-1D and the text data (100 x 16: their
 cold start is 100 random labels, not 50). Federated runs keep the campaign defaults
-(proportional allocation, 10% random slice per round, 5 FedAvg waves per round).
+(cross-device diversity allocation over 32-dim sketches, 10% random slice per round, the
+default federated training); ``fed:random`` is uniform random sampling (proportional
+allocation, no diversity step).
 
 Reported per arm: mean +- std test accuracy at each label count, the normalized area
 under the learning curve (:func:`curve_auc`), labels needed to reach 95% of the full-data
@@ -128,7 +130,10 @@ def _campaign(dataset: str, strategy: str, seed: int):  # type: ignore[no-untype
     from fedsift.server import CampaignConfig
 
     budget, rounds = SCHEDULES.get(dataset, (50, 16))
-    return CampaignConfig(strategy=strategy, budget=budget, rounds=rounds, cold_start_rounds=1, seed=seed)
+    cfg = CampaignConfig(strategy=strategy, budget=budget, rounds=rounds, cold_start_rounds=1, seed=seed)
+    if strategy == "random":  # the baseline is uniform random sampling: no cross-device diversity step
+        cfg.allocation, cfg.sketch_dim = "proportional", 0
+    return cfg
 
 
 def run_setting(dataset: str, clients: int, alpha: float, seeds: Sequence[int], strategies: Sequence[str],

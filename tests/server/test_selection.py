@@ -24,7 +24,7 @@ def test_auto_tries_every_arm_then_prefers_the_best() -> None:
         auto.reward(arm, gains[arm] + rng.normal(0, 0.005))
     assert plays[:3] == ["bad", "meh", "good"]
     assert plays[10:].count("good") >= 15
-    assert "mean gain" in auto.choose(31).reason
+    assert "mean reward" in auto.choose(31).reason
 
 
 def test_auto_follows_a_switch_in_the_best_arm() -> None:
@@ -45,3 +45,34 @@ def test_nan_reward_is_ignored() -> None:
     auto = AutoStrategy(arms=("a",))
     auto.reward("a", float("nan"))
     assert auto.stats["a"].weight == 0
+
+
+def _plays_under_a_shrinking_trend(detrend: bool) -> list[str]:
+    """Every round's gain shrinks (0.2 / round) whatever the arm; "good" is 0.004 above the trend, "bad" 0.004 below."""
+    auto = AutoStrategy(arms=("bad", "good"), discount=0.9, exploration=0.002, detrend=detrend)
+    plays = []
+    for r in range(1, 25):
+        arm = auto.choose(r).strategy
+        plays.append(arm)
+        auto.reward(arm, 0.2 / r + (0.004 if arm == "good" else -0.004))
+    return plays
+
+
+def test_auto_measures_rewards_against_the_shrinking_trend() -> None:
+    """Raw gains favour whichever arm was played earliest; the shared-trend model removes that."""
+    fitted = _plays_under_a_shrinking_trend(True)
+    raw = _plays_under_a_shrinking_trend(False)
+    assert fitted[:2] == raw[:2] == ["bad", "good"]
+    assert fitted[6:].count("good") >= 15
+    assert raw[6:].count("good") < fitted[6:].count("good")
+
+
+def test_auto_replays_its_rewards_to_the_same_state() -> None:
+    """After a restart the campaign replays the stored gains: values and choice come back equal."""
+    a = AutoStrategy(arms=("x", "y", "z"))
+    for arm, gain in [("x", 0.05), ("y", 0.02), ("z", 0.03), ("x", 0.01), ("y", 0.015)]:
+        a.reward(arm, gain)
+    b = AutoStrategy(arms=("x", "y", "z"))
+    for arm, gain in a.history:
+        b.reward(arm, gain)
+    assert b.values() == a.values() and b.choose(6) == a.choose(6)
