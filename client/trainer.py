@@ -98,6 +98,8 @@ def train(
     -------
     TrainResult
     """
+    if not (np.isfinite(proximal_mu) and proximal_mu >= 0):
+        raise ValueError(f"proximal_mu must be a finite number >= 0; got {proximal_mu!r}")
     params = [(w.astype(np.float64), b.astype(np.float64)) for w, b in layers]
     start = [(w.copy(), b.copy()) for w, b in params] if proximal_mu else []
     n = x.shape[0]

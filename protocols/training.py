@@ -87,12 +87,14 @@ class TrainConfig:
     protocol_version: int = PROTOCOL_VERSION
 
     def to_configrecord(self) -> ConfigRecord:
-        return ConfigRecord({
+        rec = ConfigRecord({
             "protocol_version": self.protocol_version, "round": self.round, "epochs": self.epochs,
             "batch_size": self.batch_size, "lr": float(self.lr), "weight_decay": float(self.weight_decay),
             "seed": self.seed, "min_steps": self.min_steps, "exclude_validation": self.exclude_validation,
-            "proximal_mu": float(self.proximal_mu),
         })
+        if self.proximal_mu:  # absent when off, so devices from before FedProx still train
+            rec["proximal_mu"] = float(self.proximal_mu)
+        return rec
 
     @classmethod
     def from_recorddict(cls, rd: RecordDict) -> TrainConfig:

@@ -154,8 +154,9 @@ class Campaign(RoundWaves):
         self.results: list[RoundResult] = []
         common = dict(fraction_train=1.0, fraction_evaluate=0.0, min_train_nodes=1, min_available_nodes=1)
         # Flower's strategies aggregate; server-side momentum is its FedAvgM.
-        self.strategy = (FedAvgM(**common, server_momentum=self.cfg.server_momentum)
-                         if self.cfg.server_momentum > 0 else FedAvg(**common))
+        self.fedavgm = FedAvgM(**common, server_momentum=self.cfg.server_momentum) \
+            if self.cfg.server_momentum > 0 else None
+        self.strategy = self.fedavgm if self.fedavgm is not None else FedAvg(**common)
         if self.cfg.dp_noise_multiplier > 0:
             self.strategy = DifferentialPrivacyServerSideFixedClipping(
                 self.strategy, noise_multiplier=self.cfg.dp_noise_multiplier,
@@ -431,6 +432,8 @@ class Campaign(RoundWaves):
         last = self.results[-1] if self.results else None
         self.last_arm = last.strategy if last is not None and last.round > self.cfg.cold_start_rounds else None
         model = self.registry.latest
+        if self.fedavgm is not None:
+            self.fedavgm.momentum_vector = self.state.load_momentum(model.version)
         logger.warning("resuming campaign from %s: %d rounds done, model v%d, %d labels delivered",
                        self.state.path, max(len(self.results) - 1, 0), model.version, self.total_labels)
         return model
@@ -460,6 +463,8 @@ class Campaign(RoundWaves):
         mv = self.registry.publish(layers)
         if self.state is not None:
             self.state.save_model(mv)
+            if self.fedavgm is not None and self.fedavgm.momentum_vector is not None:
+                self.state.save_momentum(mv.version, self.fedavgm.momentum_vector)
         if self.trail:
             self.trail.model_published(mv.version, mv.onnx)
         return mv

@@ -38,10 +38,11 @@ class CampaignConfig:
     hidden : list of int
         Hidden layer widths of the MLP.
     train_rounds : int
-        FedAvg rounds per active-learning round (each one message wave): with few
-        labels per device one averaging step leaves the model far from converged.
+        Training waves (Flower FedAvg / FedAvgM rounds) per active-learning round, each
+        one message wave: with few labels per device one averaging step leaves the model
+        far from converged. 0 = no training at all (then ``warmup_train_rounds`` too).
     warmup_train_rounds : int
-        FedAvg rounds in the first round, which starts from the random initialization
+        Training waves in the first round, which starts from the random initialization
         (later rounds continue from the last global model); 0 = ``train_rounds``. It
         costs the first round extra message waves and closes most of the gap to central
         training at the first few dozen labels (``simulations/benchmarks/fed_training.py``).

@@ -20,7 +20,8 @@ Written at each phase boundary of a round, in one transaction each:
   journaled into ``labels`` in the same transaction;
 - ``rewards``: the adaptive strategy's rewards, replayed on resume;
 - ``meta``: the model's shape, pinned by the first run (a later run with another shape,
-  or a label outside its classes, is refused).
+  or a label outside its classes, is refused), and FedAvgM's momentum with the model
+  version it belongs to (restored on resume).
 
 A campaign opened on an existing store continues where it stopped: a round whose
 selection has no result yet is finished first (label what is ready, deliver, train).
@@ -28,6 +29,7 @@ selection has no result yet is finished first (label what is ready, deliver, tra
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import sqlite3
@@ -226,6 +228,29 @@ class CampaignState:
         stored = json.loads(row[0])
         if stored != json.loads(json.dumps(shape, sort_keys=True)):
             raise StateError(f"{self.path}: this campaign's model is {stored}; the run asks for {shape}")
+
+    def save_momentum(self, version: int, vector: Sequence[np.ndarray]) -> None:
+        """FedAvgM's momentum after the training that produced model ``version``.
+
+        Flower's FedAvgM keeps it in memory only; every phase run is a new ServerApp, so
+        without this each run would start the momentum from zero again.
+        """
+        buf = io.BytesIO()
+        np.savez(buf, *vector)
+        value = json.dumps({"version": int(version), "npz": base64.b64encode(buf.getvalue()).decode("ascii")})
+        with transaction(self.db):
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('momentum', ?)", (value,))
+
+    def load_momentum(self, version: int) -> list[np.ndarray] | None:
+        """The momentum saved with model ``version``, or None (none saved, or for another model)."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'momentum'").fetchone()
+        if row is None:
+            return None
+        saved = json.loads(row[0])
+        if saved.get("version") != version:
+            return None
+        with np.load(io.BytesIO(base64.b64decode(saved["npz"])), allow_pickle=False) as z:
+            return [z[f"arr_{i}"] for i in range(len(z.files))]
 
     def num_classes(self) -> int | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = 'model_shape'").fetchone()

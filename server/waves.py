@@ -255,7 +255,7 @@ class RoundWaves:
 
     def train(self, rnd: int, step: int, layers, rejected: list[str],
               attach: dict[str, list[LabeledSample]] | None = None):  # type: ignore[no-untyped-def]
-        """Phase 7-8: local training on devices with labels, aggregated by Flower's FedAvg.
+        """Phase 7-8: local training on devices with labels, aggregated by Flower's FedAvg or FedAvgM.
 
         ``attach`` carries labels to deliver with this wave; returns (weights, labels delivered).
         """

@@ -44,10 +44,12 @@ class SimulatedOracle:
                  opener: Callable[[ReleasedSample], bytes] | None = None) -> None:
         if not 0.0 <= noise < 1.0:
             raise ValueError(f"oracle noise must be in [0, 1); got {noise}")
-        self.truth = {_key(row): int(label) for row, label in zip(x, y)}
-        self.row_of = {}  # sample key -> its first row in ``x``
-        for i, row in enumerate(x):
-            self.row_of.setdefault(_key(row), i)
+        self.truth: dict[bytes, int] = {}
+        self.row_of: dict[bytes, int] = {}  # sample key -> its first row in ``x`` (whose label is the truth)
+        for i, (row, label) in enumerate(zip(x, y)):
+            key = _key(row)
+            if key not in self.row_of:
+                self.row_of[key], self.truth[key] = i, int(label)
         self.labeled_rows: list[int] = []  # rows of ``x`` answered so far, in order
         self.num_classes = int(np.max(y)) + 1
         self.noise = noise

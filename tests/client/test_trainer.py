@@ -68,3 +68,12 @@ def test_proximal_term_keeps_the_update_near_the_start() -> None:
     for (a, _), (b, _) in zip(plain, trainer.train(start, x, y, epochs=40, batch_size=4, lr=1e-2, seed=1,
                                                    proximal_mu=0.0).layers):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_bad_proximal_mu_is_refused() -> None:
+    import pytest
+
+    x, y = np.ones((3, 2), np.float32), np.array([0, 1, 0])
+    for mu in (-0.1, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="proximal_mu"):
+            trainer.train(init_weights([2, 4, 2], 0), x, y, epochs=1, batch_size=2, lr=1e-3, proximal_mu=mu)

@@ -79,6 +79,8 @@ def test_train_messages_round_trip() -> None:
     assert TrainConfig.from_recorddict(wire(rd)) == cfg
     del rd["config"]["proximal_mu"]  # a server from before FedProx: plain local training
     assert TrainConfig.from_recorddict(wire(rd)).proximal_mu == 0.0
+    # with FedProx off the key is not sent, so devices from before FedProx accept the message
+    assert "proximal_mu" not in TrainConfig(round=1).to_configrecord()
 
 
 @pytest.mark.parametrize("value", [-0.1, 1e9, float("nan"), "0.1", True])

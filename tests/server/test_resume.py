@@ -141,3 +141,35 @@ def test_a_round_costs_query_release_and_training_waves_only(warmup: int) -> Non
     assert [r.labels for r in results] == [0, 8, 16]
     first = ["query", "query.label_request"] + ["train"] * (warmup or 2)
     assert waves == first + ["query", "query.label_request", "train", "train"]
+
+
+def test_a_resumed_campaign_keeps_fedavgm_momentum(tmp_path: Path) -> None:
+    """Stopped after round 1 and resumed, a campaign ends on the model of one run straight through.
+
+    Flower's FedAvgM keeps its momentum in memory; the state store saves it with every model.
+    """
+    import numpy as np
+
+    def cfg(rounds: int) -> CampaignConfig:
+        return CampaignConfig(num_features=64, num_classes=10, rounds=rounds, budget=9, min_nodes=3, train_rounds=2,
+                              warmup_train_rounds=3, server_momentum=0.5, strategy="margin", cold_start_rounds=1)
+
+    def grid() -> InProcessGrid:
+        return InProcessGrid(build_client_app(SimulatedPoolLoader("digits", 3, 1.0, 0)), 3)
+
+    straight: list = []
+    run_inprocess(app_for(Campaign, cfg(2), tmp_path / "straight.db", straight), grid())
+    resumed: list = []
+    devices = grid()  # the same devices (and their label stores) for both runs
+    run_inprocess(app_for(Campaign, cfg(1), tmp_path / "resumed.db", resumed), devices)
+    run_inprocess(app_for(Campaign, cfg(2), tmp_path / "resumed.db", resumed), devices)
+    assert [r.round for r in resumed] == [0, 1, 2]
+    a, b = CampaignState(tmp_path / "straight.db"), CampaignState(tmp_path / "resumed.db")
+    try:
+        assert b.load_momentum(2) is not None and b.load_momentum(1) is None  # only the latest is kept
+        for (wa, ba), (wb, bb) in zip(a.load_models()[-1].layers, b.load_models()[-1].layers):
+            np.testing.assert_array_equal(wa, wb)
+            np.testing.assert_array_equal(ba, bb)
+    finally:
+        a.close()
+        b.close()

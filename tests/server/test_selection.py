@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from fedsift.server.selection import AutoStrategy, FixedStrategy, make_selector
 
@@ -47,21 +48,25 @@ def test_nan_reward_is_ignored() -> None:
     assert auto.stats["a"].weight == 0
 
 
-def _plays_under_a_shrinking_trend(detrend: bool) -> list[str]:
-    """Every round's gain shrinks (0.2 / round) whatever the arm; "good" is 0.004 above the trend, "bad" 0.004 below."""
+TRENDS = {"1/r": lambda r: 0.2 / r, "1/sqrt(r)": lambda r: 0.1 / r ** 0.5, "0.8^r": lambda r: 0.1 * 0.8 ** r}
+
+
+def _plays_under_a_shrinking_trend(detrend: bool, trend: str) -> list[str]:
+    """Every round's gain shrinks whatever the arm; "good" is 0.004 above the trend, "bad" 0.004 below."""
     auto = AutoStrategy(arms=("bad", "good"), discount=0.9, exploration=0.002, detrend=detrend)
     plays = []
     for r in range(1, 25):
         arm = auto.choose(r).strategy
         plays.append(arm)
-        auto.reward(arm, 0.2 / r + (0.004 if arm == "good" else -0.004))
+        auto.reward(arm, TRENDS[trend](r) + (0.004 if arm == "good" else -0.004))
     return plays
 
 
-def test_auto_measures_rewards_against_the_shrinking_trend() -> None:
+@pytest.mark.parametrize("trend", list(TRENDS))  # the model's own 1/play shape, and two it does not have
+def test_auto_measures_rewards_against_the_shrinking_trend(trend: str) -> None:
     """Raw gains favour whichever arm was played earliest; the shared-trend model removes that."""
-    fitted = _plays_under_a_shrinking_trend(True)
-    raw = _plays_under_a_shrinking_trend(False)
+    fitted = _plays_under_a_shrinking_trend(True, trend)
+    raw = _plays_under_a_shrinking_trend(False, trend)
     assert fitted[:2] == raw[:2] == ["bad", "good"]
     assert fitted[6:].count("good") >= 15
     assert raw[6:].count("good") < fitted[6:].count("good")
