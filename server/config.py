@@ -188,7 +188,7 @@ class CampaignConfig:
         return self.holdout_validation == "yes"
 
     def waves_in_round(self, rnd: int) -> int:
-        """FedAvg rounds (message waves) of training in campaign round ``rnd``."""
+        """Training waves (Flower FedAvg / FedAvgM rounds) in campaign round ``rnd``."""
         if rnd <= 1 and self.train_rounds > 0 and self.warmup_train_rounds > 0:
             return self.warmup_train_rounds
         return self.train_rounds

@@ -63,7 +63,7 @@ class _Arm:
 
 @dataclass
 class AutoStrategy:
-    """Discounted UCB over strategy arms; rewards are paired validation gains against a baseline.
+    """Discounted UCB over strategy arms; paired validation gains, compared through a shared-trend fit.
 
     Parameters
     ----------
