@@ -35,8 +35,10 @@ accuracy of the same MLP trained centrally on every training label
 (:func:`labels_to_target`), summary bytes per device per round, and the share of its
 random baseline's labels needed to reach that baseline's final accuracy
 (:func:`share_of_random`; ``fed:*`` against ``fed:random``, ``central:*`` against
-``central:random``, ``peer-lr:*`` against ``peer-lr:random``). Seeds default to 100-104,
-which no test uses.
+``central:random``, ``peer-lr:*`` against ``peer-lr:random``). Per setting: the shortfall
+of ``fed:``/``fedsel:`` against ``central:`` (:func:`gap_to_central`) and ``fed:auto``
+against every other federated arm, paired by seed with a standard error
+(:func:`paired_against`). Seeds default to 100-104, which no test uses.
 """
 
 from __future__ import annotations
@@ -218,6 +220,7 @@ def run_setting(dataset: str, clients: int, alpha: float, seeds: Sequence[int], 
               "full_data_accuracy": ceiling, "full_data_accuracy_std": float(np.std(ceilings)),
               "target": TARGET_SHARE * ceiling, "arms": _summarize(arms, TARGET_SHARE * ceiling)}
     result["gap_to_central"] = gap_to_central(result)
+    result["auto_paired"] = paired_against(result)
     return result
 
 
@@ -284,12 +287,23 @@ def comparison_lines(setting: dict[str, Any]) -> list[str]:
     return out
 
 
+def _per_seed(arm: dict[str, Any]) -> dict[int, np.ndarray]:
+    """Label count -> accuracies of the arm's runs in seed order (only counts every run reached)."""
+    runs = [{round(p["labels"]): p["accuracy"] for p in c if p["labels"] > 0} for c in arm.get("curves", [])]
+    if not runs:
+        return {}
+    shared = set.intersection(*(set(r) for r in runs))
+    return {n: np.array([r[n] for r in runs]) for n in sorted(shared)}
+
+
 def gap_to_central(setting: dict[str, Any]) -> dict[str, dict[str, float]]:
     """Per strategy run both ways, the largest shortfall against ``central:<strategy>`` in points.
 
     ``end_to_end`` compares ``fed:<s>`` (federated selection and training), ``selection``
     compares ``fedsel:<s>`` (federated selection, central training); both at equal label
-    counts, over every count the arms share. Positive = federated is behind.
+    counts, over every count the arms share. Positive = federated is behind. With the runs'
+    curves, ``<key>_se`` is the standard error of the per-seed difference at the worst
+    count (``<key>_labels``).
     """
     arms = setting["arms"]
     out: dict[str, dict[str, float]] = {}
@@ -303,12 +317,64 @@ def gap_to_central(setting: dict[str, Any]) -> dict[str, dict[str, float]]:
             arm = arms.get(f"{prefix}:{method}")
             if arm is None:
                 continue
-            gaps = [100 * (ref_at[round(x)] - m) for x, m in zip(arm["labels"], arm["mean"]) if round(x) in ref_at]
+            gaps = {round(x): 100 * (ref_at[round(x)] - m) for x, m in zip(arm["labels"], arm["mean"])
+                    if round(x) in ref_at}
             if gaps:
-                row[key] = float(max(gaps))
-                row[f"{key}_mean"] = float(np.mean(gaps))
+                at = max(gaps, key=lambda n: gaps[n])
+                row[key] = float(gaps[at])
+                row[f"{key}_mean"] = float(np.mean(list(gaps.values())))
+                row[f"{key}_labels"] = at
+                # Same seeds on both sides: the per-seed difference's standard error at the worst count.
+                mine, theirs = _per_seed(arm).get(at), _per_seed(ref).get(at)
+                if mine is not None and theirs is not None and len(mine) == len(theirs) > 1:
+                    d = 100 * (theirs - mine)
+                    row[f"{key}_se"] = float(d.std(ddof=1) / np.sqrt(len(d)))
         if row:
             out[method] = row
+    return out
+
+
+def paired_against(setting: dict[str, Any], arm: str = "fed:auto") -> dict[str, Any]:
+    """``arm`` against every other federated arm and the best of them, paired by seed.
+
+    Every arm of a setting runs on the same seeds (same partition, same cold-start
+    round), so the per-seed difference at a label count removes most of the run-to-run
+    variation; its standard error says whether a shortfall is more than noise. For each
+    other ``fed:`` arm: the worst mean difference over the shared label counts (points,
+    negative = ``arm`` is behind), the count where it occurs and the standard error
+    there. ``best_fixed`` compares, at each count, against whichever other arm (random
+    excluded) has the highest mean there.
+    """
+    arms = setting["arms"]
+    if arm not in arms:
+        return {}
+    mine = _per_seed(arms[arm])
+    diffs: dict[str, dict[int, np.ndarray]] = {}
+    for name, other in arms.items():
+        if not name.startswith("fed:") or name == arm:
+            continue
+        theirs = _per_seed(other)
+        diffs[name] = {n: 100 * (mine[n] - theirs[n]) for n in mine
+                       if n in theirs and len(theirs[n]) == len(mine[n])}
+
+    def worst(by_count: dict[int, np.ndarray], names: dict[int, str] | None = None) -> dict[str, Any]:
+        if not by_count:
+            return {}
+        n = min(by_count, key=lambda c: float(by_count[c].mean()))
+        d = by_count[n]
+        se = float(d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else float("nan")
+        row: dict[str, Any] = {"worst": float(d.mean()), "labels": n, "se": se,
+                               "mean": float(np.mean([v.mean() for v in by_count.values()]))}
+        if names is not None:
+            row["against"] = names[n]
+        return row
+
+    out: dict[str, Any] = {name: worst(d) for name, d in diffs.items() if d}
+    fixed = {name: d for name, d in diffs.items() if d and name != "fed:random"}
+    if fixed:
+        counts = set.intersection(*(set(d) for d in fixed.values()))
+        best = {n: max(fixed, key=lambda name: float(np.mean(_per_seed(arms[name])[n]))) for n in counts}
+        out["best_fixed"] = worst({n: fixed[best[n]][n] for n in counts}, best)
     return out
 
 
@@ -366,6 +432,67 @@ def run_benchmark(datasets: Sequence[str], clients: Sequence[int], alphas: Seque
     return {"settings": settings, "wall_seconds": time.perf_counter() - start}
 
 
+def merge_results(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Pool benchmark results run on disjoint seeds (other sessions, other machines) into one.
+
+    Settings match on (dataset, clients, alpha, schedule); their per-seed curves are
+    concatenated in input order and every table is recomputed from them. The full-data
+    accuracy is pooled over seeds; bytes per device are weighted by seed count.
+
+    Raises
+    ------
+    SimulationError
+        A result is not a label-efficiency result, two results share a seed of one
+        setting, or an arm's curves are missing.
+    """
+    from fedsift.simulations.errors import SimulationError
+
+    pooled: dict[tuple[Any, ...], dict[str, Any]] = {}
+    wall = 0.0
+    for i, result in enumerate(results):
+        if not isinstance(result, dict) or not isinstance(result.get("settings"), list):
+            raise SimulationError(f"result {i}: not a label-efficiency result (no 'settings' list)")
+        wall += float(result.get("wall_seconds", 0.0))
+        for setting in result["settings"]:
+            try:
+                key = (setting["dataset"], setting["clients"], setting["alpha"],
+                       tuple(sorted(setting["schedule"].items())))
+                seeds, arms = list(setting["seeds"]), setting["arms"]
+                ceiling, ceiling_std = float(setting["full_data_accuracy"]), float(setting["full_data_accuracy_std"])
+            except (KeyError, TypeError, AttributeError) as exc:
+                raise SimulationError(f"result {i}: a setting lacks {exc}") from exc
+            into = pooled.setdefault(key, {"setting": setting, "seeds": [], "arms": {}, "ceilings": []})
+            if set(seeds) & set(into["seeds"]):
+                raise SimulationError(f"result {i}: {key[0]}, {key[1]} clients, alpha {key[2]}: seeds "
+                                      f"{sorted(set(seeds) & set(into['seeds']))} are already in an earlier result")
+            into["seeds"] += seeds
+            into["ceilings"].append((len(seeds), ceiling, ceiling_std))
+            for name, arm in arms.items():
+                curves = arm.get("curves") if isinstance(arm, dict) else None
+                if not isinstance(curves, list) or len(curves) != len(seeds):
+                    raise SimulationError(f"result {i}: arm {name} of {key[0]} has no per-seed curves")
+                merged = into["arms"].setdefault(name, Arm(name, arm.get("kind", "")))
+                merged.curves += curves
+                if arm.get("bytes_per_device_round") is not None:
+                    merged.bytes_per_device += [float(arm["bytes_per_device_round"])] * len(seeds)
+    settings = []
+    for key, into in pooled.items():
+        n = sum(c[0] for c in into["ceilings"])
+        ceiling = sum(c[0] * c[1] for c in into["ceilings"]) / n
+        second = sum(c[0] * (c[2] ** 2 + c[1] ** 2) for c in into["ceilings"]) / n
+        counts = {name: len(arm.curves) for name, arm in into["arms"].items()}
+        if any(c != len(into["seeds"]) for c in counts.values()):
+            raise SimulationError(f"{key[0]}: the results do not run the same arms ({counts})")
+        setting = {k: into["setting"][k] for k in ("dataset", "clients", "alpha", "schedule")}
+        setting.update(seeds=into["seeds"], full_data_accuracy=ceiling,
+                       full_data_accuracy_std=float(np.sqrt(max(second - ceiling ** 2, 0.0))),
+                       target=TARGET_SHARE * ceiling, arms=_summarize(into["arms"], TARGET_SHARE * ceiling))
+        setting["gap_to_central"] = gap_to_central(setting)
+        setting["auto_paired"] = paired_against(setting)
+        settings.append(setting)
+    return {"settings": settings, "wall_seconds": wall}
+
+
 def runs_per_setting(seeds: Sequence[int], strategies: Sequence[str], peer: Sequence[str],
                      selection_only: bool = True) -> int:
     """How many runs (for a progress bar) one setting makes."""
@@ -389,6 +516,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--peer", nargs="*", default=None, help="scikit-activeml methods (random, margin, entropy)")
     p.add_argument("--json", type=Path, default=None)
     p.add_argument("--png", type=Path, default=None)
+    p.add_argument("--merge", type=Path, nargs="+", default=None, metavar="JSON",
+                   help="run nothing: pool these results (disjoint seeds) into one report, --json and --png")
     args = p.parse_args(argv)
     defaults = QUICK if args.quick else {"datasets": ["digits", "mnist1d", "rt-text"], "clients": [10, 50],
                                          "alphas": [0.1, 0.5], "seeds": list(DEFAULT_SEEDS),
@@ -413,15 +542,27 @@ def report(result: dict[str, Any]) -> str:
             parts.append("\n".join(f"- {line}" for line in lines))
         gaps = gap_to_central(setting)
         if gaps:
-            rows = ["| strategy | fed vs central: worst / mean (points) | fedsel vs central: worst / mean |",
+            rows = ["| strategy | fed vs central: worst ± SE at labels / mean (points) | fedsel vs central: same |",
                     "|---|---|---|"]
             for method, g in gaps.items():
-                cells = [f"{g[k]:+.1f} / {g[k + '_mean']:+.1f}" if k in g else "—" for k in ("end_to_end", "selection")]
+                cells = [f"{g[k]:+.1f}" + (f" ± {g[k + '_se']:.1f}" if k + "_se" in g else "")
+                         + f" at {g[k + '_labels']} / {g[k + '_mean']:+.1f}" if k in g else "—"
+                         for k in ("end_to_end", "selection")]
                 rows.append(f"| {method} | " + " | ".join(cells) + " |")
             parts.append("Shortfall against the same strategy run centrally, at equal labels "
                          "(fedsel = federated selection, central training; federated arms other than "
                          "random also spread their random cold start with the cross-device diversity "
                          "step, central ones do not):\n\n" + "\n".join(rows))
+        paired = paired_against(setting)
+        if paired:
+            rows = ["| fed:auto against | worst difference (points) ± SE | at labels | mean difference |",
+                    "|---|---|---|---|"]
+            for name, g in paired.items():
+                label = f"best fixed ({g['against']})" if name == "best_fixed" else name
+                rows.append(f"| {label} | {g['worst']:+.1f} ± {_fmt(g['se'], '.1f')} | {g['labels']} "
+                            f"| {g['mean']:+.1f} |")
+            parts.append("fed:auto against the other federated arms, paired by seed (negative = auto is "
+                         "behind; best fixed = the best other arm but random at each count):\n\n" + "\n".join(rows))
     parts.append(f"wall time: {result['wall_seconds']:.0f} s")
     return "\n\n".join(parts)
 
@@ -441,6 +582,16 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     import flwr  # noqa: F401  (importing flwr resets its logger: set levels afterwards)
 
+    if args.merge:
+        from fedsift.simulations.errors import SimulationError
+
+        try:
+            result = merge_results([json.loads(path.read_text(encoding="utf-8")) for path in args.merge])
+        except (OSError, ValueError, SimulationError) as exc:
+            raise SystemExit(f"label_efficiency --merge: {exc}") from exc
+        write_outputs(result, args.json, args.png)
+        print(report(result))
+        return
     for name in ("flwr", "fedsift.server", "fedsift.simulations.runner"):
         logging.getLogger(name).setLevel(logging.ERROR)
     total = runs_per_setting(args.seeds, args.strategies, args.peer) * len(args.datasets) * len(args.clients) \

@@ -95,6 +95,103 @@ def test_gap_to_central_is_the_worst_shortfall_at_equal_labels() -> None:
     assert gaps["margin"]["selection"] == pytest.approx(1.0)
 
 
+def _runs(labels: list[int], *runs: list[float]) -> dict:
+    curves = [[{"labels": n, "accuracy": a} for n, a in zip(labels, run)] for run in runs]
+    return {"labels": labels, "mean": list(np.mean(runs, axis=0)), "curves": curves}
+
+
+def test_paired_against_differences_by_seed_and_the_best_fixed_arm_per_count() -> None:
+    labels = [0, 10, 20]
+    # Seed 2 is 10 points easier for every arm: pairing removes that, a plain mean does not.
+    setting = {"arms": {
+        "fed:auto": _runs(labels, [0.1, 0.60, 0.80], [0.1, 0.70, 0.90]),
+        "fed:random": _runs(labels, [0.1, 0.61, 0.70], [0.1, 0.71, 0.80]),
+        "fed:margin": _runs(labels, [0.1, 0.50, 0.82], [0.1, 0.60, 0.94]),
+        "fed:hybrid": _runs(labels, [0.1, 0.62, 0.79], [0.1, 0.70, 0.88]),
+        "central:random": _runs(labels, [0.1, 0.99, 0.99], [0.1, 0.99, 0.99]),  # not federated: left out
+    }}
+    out = le.paired_against(setting)
+    assert set(out) == {"fed:random", "fed:margin", "fed:hybrid", "best_fixed"}
+    assert out["fed:random"]["worst"] == pytest.approx(-1.0) and out["fed:random"]["labels"] == 10
+    assert out["fed:random"]["se"] == pytest.approx(0.0, abs=1e-9)  # the same -1 point on both seeds
+    assert out["fed:margin"]["worst"] == pytest.approx(-3.0) and out["fed:margin"]["labels"] == 20
+    assert out["fed:margin"]["se"] == pytest.approx(1.0)  # differences -2 and -4
+    # best other arm but random: hybrid at 10 labels (0.66), margin at 20 (0.88)
+    best = out["best_fixed"]
+    assert best["against"] == "fed:margin" and best["labels"] == 20 and best["worst"] == pytest.approx(-3.0)
+    assert best["mean"] == pytest.approx((-1.0 - 3.0) / 2)
+    assert le.paired_against({"arms": {"fed:margin": setting["arms"]["fed:margin"]}}) == {}
+
+
+def test_gap_to_central_gives_the_paired_standard_error_at_the_worst_count() -> None:
+    labels = [0, 10, 20]
+    setting = {"arms": {
+        "central:margin": _runs(labels, [0.1, 0.80, 0.90], [0.1, 0.90, 0.95]),
+        "fedsel:margin": _runs(labels, [0.1, 0.77, 0.90], [0.1, 0.85, 0.95]),  # 3 and 5 points behind at 10
+    }}
+    row = le.gap_to_central(setting)["margin"]
+    assert row["selection"] == pytest.approx(4.0) and row["selection_labels"] == 10
+    assert row["selection_se"] == pytest.approx(1.0)
+    assert "end_to_end" not in row
+
+
+def _result(seeds: list[int], curves: dict[str, list[list[float]]], ceiling: float) -> dict:
+    labels = [0, 10, 20]
+    arms = {}
+    for name, runs in curves.items():
+        arm = _runs(labels, *runs)
+        arm.update(kind="federated", bytes_per_device_round=100.0 * len(seeds) if name.startswith("fed:") else None)
+        arms[name] = arm
+    return {"settings": [{"dataset": "digits", "clients": 10, "alpha": 0.5, "seeds": seeds,
+                          "schedule": {"budget": 10, "rounds": 2}, "full_data_accuracy": ceiling,
+                          "full_data_accuracy_std": 0.0, "arms": arms}], "wall_seconds": 5.0}
+
+
+def test_merge_pools_disjoint_seeds_and_recomputes_every_table(tmp_path) -> None:
+    a = _result([1], {"fed:random": [[0.1, 0.5, 0.6]], "fed:auto": [[0.1, 0.6, 0.7]]}, 0.9)
+    b = _result([2, 3], {"fed:random": [[0.1, 0.7, 0.8], [0.1, 0.6, 0.7]],
+                         "fed:auto": [[0.1, 0.7, 0.9], [0.1, 0.6, 0.8]]}, 0.96)
+    merged = le.merge_results([a, b])
+    (setting,) = merged["settings"]
+    assert setting["seeds"] == [1, 2, 3] and merged["wall_seconds"] == 10.0
+    assert setting["full_data_accuracy"] == pytest.approx((0.9 + 2 * 0.96) / 3)
+    assert setting["full_data_accuracy_std"] == pytest.approx(np.std([0.9, 0.96, 0.96]))
+    auto = setting["arms"]["fed:auto"]
+    assert auto["mean"] == pytest.approx([0.1, 0.633333, 0.8], abs=1e-6) and len(auto["curves"]) == 3
+    assert auto["bytes_per_device_round"] == pytest.approx((100 + 2 * 200) / 3)
+    paired = setting["auto_paired"]["fed:random"]  # +10, 0, 0 points at 10 labels; +10 each at 20
+    assert paired["worst"] == pytest.approx(10 / 3) and paired["labels"] == 10
+    # the CLI: files in, report out
+    for name, r in (("a.json", a), ("b.json", b)):
+        (tmp_path / name).write_text(json.dumps(r))
+    le.main(["--merge", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--json", str(tmp_path / "m.json")])
+    assert json.loads((tmp_path / "m.json").read_text())["settings"][0]["seeds"] == [1, 2, 3]
+
+
+def test_merge_refuses_shared_seeds_missing_curves_and_foreign_files(tmp_path) -> None:
+    from fedsift.simulations.errors import SimulationError
+
+    a = _result([1], {"fed:random": [[0.1, 0.5, 0.6]]}, 0.9)
+    with pytest.raises(SimulationError, match=r"seeds \[1\] are already in an earlier result"):
+        le.merge_results([a, a])
+    bare = json.loads(json.dumps(a))
+    del bare["settings"][0]["arms"]["fed:random"]["curves"]
+    with pytest.raises(SimulationError, match="fed:random of digits has no per-seed curves"):
+        le.merge_results([bare])
+    with pytest.raises(SimulationError, match="not a label-efficiency result"):
+        le.merge_results([{"rows": []}])
+    with pytest.raises(SimulationError, match="lacks 'schedule'"):
+        le.merge_results([{"settings": [{"dataset": "digits", "clients": 1, "alpha": 0.5}]}])
+    other = _result([2], {"fed:margin": [[0.1, 0.5, 0.6]]}, 0.9)
+    with pytest.raises(SimulationError, match="do not run the same arms"):
+        le.merge_results([a, other])
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(SystemExit, match="label_efficiency --merge"):
+        le.main(["--merge", str(tmp_path / "bad.json")])
+    with pytest.raises(SystemExit, match="label_efficiency --merge"):
+        le.main(["--merge", str(tmp_path / "missing.json")])
+
+
 def test_quick_defaults() -> None:
     args = le.parse_args(["--quick", "--seeds", "7"])
     assert args.datasets == ["digits", "mnist1d"] and args.clients == [10] and args.seeds == [7]
