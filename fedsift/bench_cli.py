@@ -7,6 +7,7 @@ A thin face over :mod:`fedsift.simulations.benchmarks`; mounted by ``fedsift/cli
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Optional
@@ -53,11 +54,25 @@ def label_efficiency(
     peer: Optional[str] = typer.Option(None, help="scikit-activeml methods (default: random,margin,entropy)"),
     json_out: Optional[Path] = typer.Option(None, "--json", help="write the full results here"),
     png_out: Optional[Path] = typer.Option(None, "--png", help="write the learning curves here"),
+    merge: Optional[list[Path]] = typer.Option(None, "--merge", help="run nothing: pool this result JSON "
+                                                "(repeat the option; disjoint seeds) into one report"),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Federated strategies vs random, the central reference and scikit-activeml, over seeds."""
     apply_offline_environment()
     from fedsift.simulations.benchmarks import label_efficiency as le
+
+    if merge:
+        from fedsift.simulations.errors import SimulationError
+
+        try:
+            pooled = le.merge_results([json.loads(path.read_text(encoding="utf-8")) for path in merge])
+        except (OSError, ValueError, SimulationError) as exc:
+            console.print(f"[red]cannot merge:[/red] {exc}", soft_wrap=True)
+            raise typer.Exit(2) from exc
+        le.write_outputs(pooled, json_out, png_out)
+        console.print(le.report(pooled), markup=False, highlight=False, soft_wrap=True)
+        return
 
     argv = ["--quick"] if quick else []
     for flag, value in (("--datasets", _split(datasets)), ("--clients", _split(clients, int)),

@@ -225,3 +225,23 @@ def test_bench_cli_runs_one_small_setting(tmp_path) -> None:
     assert result.exit_code == 0, result.output
     assert "| fed:random |" in result.output and "| central:random |" in result.output
     assert set(json.loads(out.read_text())["settings"][0]["arms"]) == {"fed:random", "fedsel:random", "central:random"}
+
+
+def test_bench_cli_merges_results_and_names_a_bad_file(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from fedsift.bench_cli import bench_app
+
+    a = _result([1], {"fed:random": [[0.1, 0.5, 0.6]], "fed:auto": [[0.1, 0.6, 0.7]]}, 0.9)
+    b = _result([2], {"fed:random": [[0.1, 0.6, 0.7]], "fed:auto": [[0.1, 0.6, 0.8]]}, 0.9)
+    (tmp_path / "a.json").write_text(json.dumps(a))
+    (tmp_path / "b.json").write_text(json.dumps(b))
+    out = tmp_path / "all.json"
+    result = CliRunner().invoke(bench_app, ["label-efficiency", "--merge", str(tmp_path / "a.json"),
+                                            "--merge", str(tmp_path / "b.json"), "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "| fed:auto against |" in result.output
+    assert json.loads(out.read_text())["settings"][0]["seeds"] == [1, 2]
+    result = CliRunner().invoke(bench_app, ["label-efficiency", "--merge", str(tmp_path / "a.json"),
+                                            "--merge", str(tmp_path / "a.json")])
+    assert result.exit_code == 2 and "already in an earlier result" in result.output
