@@ -471,6 +471,11 @@ def merge_results(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
                 curves = arm.get("curves") if isinstance(arm, dict) else None
                 if not isinstance(curves, list) or len(curves) != len(seeds):
                     raise SimulationError(f"result {i}: arm {name} of {key[0]} has no per-seed curves")
+                if not all(isinstance(c, list) and c and all(
+                        isinstance(pt, dict) and all(isinstance(pt.get(f), (int, float)) and not isinstance(
+                            pt.get(f), bool) for f in ("labels", "accuracy")) for pt in c) for c in curves):
+                    raise SimulationError(f"result {i}: arm {name} of {key[0]}: a curve point is not "
+                                          "{'labels': number, 'accuracy': number}")
                 merged = into["arms"].setdefault(name, Arm(name, arm.get("kind", "")))
                 merged.curves += curves
                 if arm.get("bytes_per_device_round") is not None:

@@ -178,6 +178,10 @@ def test_merge_refuses_shared_seeds_missing_curves_and_foreign_files(tmp_path) -
     del bare["settings"][0]["arms"]["fed:random"]["curves"]
     with pytest.raises(SimulationError, match="fed:random of digits has no per-seed curves"):
         le.merge_results([bare])
+    hostile = json.loads(json.dumps(a))
+    hostile["settings"][0]["arms"]["fed:random"]["curves"][0][1] = {"labels": "10; rm -rf /", "accuracy": 0.5}
+    with pytest.raises(SimulationError, match="a curve point is not"):
+        le.merge_results([hostile])
     with pytest.raises(SimulationError, match="not a label-efficiency result"):
         le.merge_results([{"rows": []}])
     with pytest.raises(SimulationError, match="lacks 'schedule'"):
