@@ -349,13 +349,9 @@ def paired_against(setting: dict[str, Any], arm: str = "fed:auto") -> dict[str, 
     if arm not in arms:
         return {}
     mine = _per_seed(arms[arm])
-    diffs: dict[str, dict[int, np.ndarray]] = {}
-    for name, other in arms.items():
-        if not name.startswith("fed:") or name == arm:
-            continue
-        theirs = _per_seed(other)
-        diffs[name] = {n: 100 * (mine[n] - theirs[n]) for n in mine
-                       if n in theirs and len(theirs[n]) == len(mine[n])}
+    others = {name: _per_seed(other) for name, other in arms.items() if name.startswith("fed:") and name != arm}
+    diffs = {name: {n: 100 * (mine[n] - theirs[n]) for n in mine if n in theirs and len(theirs[n]) == len(mine[n])}
+             for name, theirs in others.items()}
 
     def worst(by_count: dict[int, np.ndarray], names: dict[int, str] | None = None) -> dict[str, Any]:
         if not by_count:
@@ -373,7 +369,7 @@ def paired_against(setting: dict[str, Any], arm: str = "fed:auto") -> dict[str, 
     fixed = {name: d for name, d in diffs.items() if d and name != "fed:random"}
     if fixed:
         counts = set.intersection(*(set(d) for d in fixed.values()))
-        best = {n: max(fixed, key=lambda name: float(np.mean(_per_seed(arms[name])[n]))) for n in counts}
+        best = {n: max(fixed, key=lambda name: float(others[name][n].mean())) for n in counts}
         out["best_fixed"] = worst({n: fixed[best[n]][n] for n in counts}, best)
     return out
 
