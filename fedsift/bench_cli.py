@@ -7,7 +7,6 @@ A thin face over :mod:`fedsift.simulations.benchmarks`; mounted by ``fedsift/cli
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Optional
@@ -66,8 +65,8 @@ def label_efficiency(
         from fedsift.simulations.errors import SimulationError
 
         try:
-            pooled = le.merge_results([json.loads(path.read_text(encoding="utf-8")) for path in merge])
-        except (OSError, ValueError, SimulationError) as exc:
+            pooled = le.merge_files(merge)
+        except SimulationError as exc:
             console.print(f"[red]cannot merge:[/red] {exc}", soft_wrap=True)
             raise typer.Exit(2) from exc
         le.write_outputs(pooled, json_out, png_out)

@@ -287,6 +287,11 @@ def comparison_lines(setting: dict[str, Any]) -> list[str]:
     return out
 
 
+def _sem(d: np.ndarray) -> float:
+    """Standard error of the mean of per-seed differences (nan with one seed)."""
+    return float(d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else float("nan")
+
+
 def _per_seed(arm: dict[str, Any]) -> dict[int, np.ndarray]:
     """Label count -> accuracies of the arm's runs in seed order (only counts every run reached)."""
     runs = [{round(p["labels"]): p["accuracy"] for p in c if p["labels"] > 0} for c in arm.get("curves", [])]
@@ -327,8 +332,7 @@ def gap_to_central(setting: dict[str, Any]) -> dict[str, dict[str, float]]:
                 # Same seeds on both sides: the per-seed difference's standard error at the worst count.
                 mine, theirs = _per_seed(arm).get(at), _per_seed(ref).get(at)
                 if mine is not None and theirs is not None and len(mine) == len(theirs) > 1:
-                    d = 100 * (theirs - mine)
-                    row[f"{key}_se"] = float(d.std(ddof=1) / np.sqrt(len(d)))
+                    row[f"{key}_se"] = _sem(100 * (theirs - mine))
         if row:
             out[method] = row
     return out
@@ -358,8 +362,7 @@ def paired_against(setting: dict[str, Any], arm: str = "fed:auto") -> dict[str, 
             return {}
         n = min(by_count, key=lambda c: float(by_count[c].mean()))
         d = by_count[n]
-        se = float(d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else float("nan")
-        row: dict[str, Any] = {"worst": float(d.mean()), "labels": n, "se": se,
+        row: dict[str, Any] = {"worst": float(d.mean()), "labels": n, "se": _sem(d),
                                "mean": float(np.mean([v.mean() for v in by_count.values()]))}
         if names is not None:
             row["against"] = names[n]
@@ -494,6 +497,19 @@ def merge_results(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return {"settings": settings, "wall_seconds": wall}
 
 
+def merge_files(paths: Sequence[Path]) -> dict[str, Any]:
+    """:func:`merge_results` over JSON files; an unreadable or non-JSON file is a SimulationError too."""
+    from fedsift.simulations.errors import SimulationError
+
+    results = []
+    for path in paths:
+        try:
+            results.append(json.loads(Path(path).read_text(encoding="utf-8")))
+        except (OSError, ValueError) as exc:
+            raise SimulationError(f"{path}: {exc}") from exc
+    return merge_results(results)
+
+
 def runs_per_setting(seeds: Sequence[int], strategies: Sequence[str], peer: Sequence[str],
                      selection_only: bool = True) -> int:
     """How many runs (for a progress bar) one setting makes."""
@@ -587,8 +603,8 @@ def main(argv: list[str] | None = None) -> None:
         from fedsift.simulations.errors import SimulationError
 
         try:
-            result = merge_results([json.loads(path.read_text(encoding="utf-8")) for path in args.merge])
-        except (OSError, ValueError, SimulationError) as exc:
+            result = merge_files(args.merge)
+        except SimulationError as exc:
             raise SystemExit(f"label_efficiency --merge: {exc}") from exc
         write_outputs(result, args.json, args.png)
         print(report(result))
