@@ -153,9 +153,10 @@ class Campaign(RoundWaves):
         self.total_labels = 0
         self.results: list[RoundResult] = []
         common = dict(fraction_train=1.0, fraction_evaluate=0.0, min_train_nodes=1, min_available_nodes=1)
-        # Flower's strategies aggregate; server-side momentum is its FedAvgM.
-        self.fedavgm = FedAvgM(**common, server_momentum=self.cfg.server_momentum) \
-            if self.cfg.server_momentum > 0 else None
+        # Flower's strategies aggregate; a server-side step (momentum, step size) is its FedAvgM.
+        server_opt = self.cfg.server_momentum > 0 or self.cfg.server_lr != 1.0
+        self.fedavgm = FedAvgM(**common, server_momentum=self.cfg.server_momentum,
+                               server_learning_rate=self.cfg.server_lr) if server_opt else None
         self.strategy = self.fedavgm if self.fedavgm is not None else FedAvg(**common)
         if self.cfg.dp_noise_multiplier > 0:
             self.strategy = DifferentialPrivacyServerSideFixedClipping(

@@ -79,6 +79,13 @@ class CampaignConfig:
         Server-side momentum of the aggregation (Flower's ``FedAvgM``); 0 = plain FedAvg.
         It speeds federated training up while labels are few (see
         ``simulations/benchmarks/fed_training.py``).
+    server_lr : float
+        Server-side step size (Flower's ``FedAvgM`` ``server_learning_rate``): the
+        global model moves ``server_lr`` times the averaged update (with momentum). 2
+        (default) extrapolates past the devices' average, which makes up for the short
+        local training of each wave; measured with ``fed_training``, it adds 1-2 points
+        of mean accuracy on MNIST-1D at 10 and 50 clients, alpha 0.1 and 0.5, and costs
+        neither digits nor the text set (3 steps diverge). 1 = the plain average.
     proximal_mu : float
         FedProx's proximal coefficient for local training (0 = off): it keeps each
         device's update near the global model under label skew.
@@ -127,6 +134,7 @@ class CampaignConfig:
     auto_reward: str = "brier"
     holdout_validation: str = "auto"
     server_momentum: float = 0.5
+    server_lr: float = 2.0
     proximal_mu: float = 0.1
     dp_noise_multiplier: float = 0.0
     dp_clipping_norm: float = 1.0
@@ -165,6 +173,7 @@ class CampaignConfig:
             ("mc_passes", 0 <= self.mc_passes <= 256, "must be in [0, 256]"),
             ("dp_noise_multiplier", self.dp_noise_multiplier >= 0, "must be >= 0"),
             ("server_momentum", 0.0 <= self.server_momentum < 1.0, "must be in [0, 1)"),
+            ("server_lr", 0.0 < self.server_lr <= 10.0, "must be in (0, 10]"),
             ("proximal_mu", 0.0 <= self.proximal_mu <= 100.0, "must be in [0, 100]"),
             ("warmup_train_rounds", 0 <= self.warmup_train_rounds <= 1000, "must be in [0, 1000]"),
             ("dp_clipping_norm", self.dp_clipping_norm > 0, "must be > 0"),

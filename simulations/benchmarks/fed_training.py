@@ -7,7 +7,8 @@ Usage::
 
 Random sampling only, so every arm sees labels drawn the same way and the differences are
 training alone: the campaign's default (a 20-wave first round, then 5 waves per round of
->= 20 local steps with FedProx's proximal term, aggregated by Flower's FedAvgM) against the
+>= 20 local steps with FedProx's proximal term, aggregated by Flower's FedAvgM with momentum 0.5 and
+server step 2) against the
 previous default (5 FedAvg waves of >= 50 local steps), against the default with one lever
 taken out at a time, and against the central reference
 (:func:`fedsift.simulations.central.run_central`, the same MLP trained from scratch on the
@@ -28,12 +29,13 @@ import numpy as np
 from fedsift.offline import apply_offline_environment
 
 BEFORE = {"train_rounds": 5, "warmup_train_rounds": 0, "local_epochs": 10, "local_min_steps": 50,
-          "server_momentum": 0.0, "proximal_mu": 0.0}
+          "server_momentum": 0.0, "server_lr": 1.0, "proximal_mu": 0.0}
 SETTINGS: dict[str, dict[str, float]] = {
-    "default (warmup 20, FedProx 0.1, FedAvgM 0.5)": {},
+    "default (warmup 20, FedProx 0.1, FedAvgM 0.5 x 2)": {},
+    "default, server step 1 (plain average)": {"server_lr": 1.0},
     "default without the warm-up waves": {"warmup_train_rounds": 0},
     "default without FedProx": {"proximal_mu": 0.0},
-    "default without momentum (FedAvg)": {"server_momentum": 0.0},
+    "default without momentum": {"server_momentum": 0.0},
     "default, 10 waves per round": {"train_rounds": 10},
     "before: 5 FedAvg waves x >=50 steps": BEFORE,
 }

@@ -61,3 +61,34 @@ def test_server_momentum_uses_flowers_fedavgm_and_keeps_the_model_float32() -> N
     assert [r.labels for r in campaign.results] == [0, 12, 24]
     assert all(w.dtype == np.float32 for w, b in campaign.registry.latest.layers)
     assert campaign.results[-1].accuracy > campaign.results[0].accuracy
+
+
+def test_server_lr_scales_the_averaged_update() -> None:
+    """One wave from the same start: the model moves server_lr times the devices' average."""
+    from flwr.serverapp.strategy import FedAvg, FedAvgM
+
+    from fedsift.client import build_client_app
+    from fedsift.server import build_server_app
+    from fedsift.simulations import InProcessGrid, SimulatedOracle, SimulatedPoolLoader, load_dataset, run_inprocess
+
+    for bad in (0.0, -1.0, 11.0, float("nan")):
+        with pytest.raises(ConfigError, match="server_lr"):
+            CampaignConfig(num_features=2, num_classes=2, server_lr=bad).validate()
+    data = load_dataset("digits")
+    moves, strategies = {}, {}
+    for step in (1.0, 2.0):
+        cfg = CampaignConfig(num_features=64, num_classes=10, rounds=1, budget=12, min_nodes=3, train_rounds=1,
+                             warmup_train_rounds=0, server_momentum=0.0, server_lr=step, cold_start_rounds=1)
+        done: list = []
+        server = build_server_app(cfg, SimulatedOracle(data.x_train, data.y_train), None, on_done=done.append)
+        run_inprocess(server, InProcessGrid(build_client_app(SimulatedPoolLoader("digits", 3, 1.0, 0)), 3))
+        campaign = done[0]
+        strategies[step] = campaign.strategy
+        before, after = campaign.registry.get(0).layers, campaign.registry.get(1).layers
+        moves[step] = [a - b for (wa, ba), (wb, bb) in zip(after, before) for a, b in ((wa, wb), (ba, bb))]
+    assert type(strategies[1.0]) is FedAvg  # no server step: Flower's plain FedAvg
+    assert isinstance(strategies[2.0], FedAvgM) and strategies[2.0].server_learning_rate == 2.0
+    assert any(np.abs(m).max() > 1e-4 for m in moves[1.0])
+    for one, two in zip(moves[1.0], moves[2.0]):
+        np.testing.assert_allclose(two, 2.0 * one, rtol=1e-4, atol=1e-6)
+    assert CampaignConfig().server_lr == 2.0
