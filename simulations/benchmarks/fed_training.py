@@ -7,10 +7,9 @@ Usage::
 
 Random sampling only, so every arm sees labels drawn the same way and the differences are
 training alone: the campaign's default (a 20-wave first round, then 5 waves per round of
->= 20 local steps with FedProx's proximal term, aggregated by Flower's FedAvgM with momentum 0.5 and
-server step 2) against the
-previous default (5 FedAvg waves of >= 50 local steps), against the default with one lever
-taken out at a time, and against the central reference
+>= 20 local steps with FedProx's proximal term, aggregated by Flower's FedAvgM with momentum
+0.5 and server step 2) against the previous default (5 FedAvg waves of >= 50 local steps),
+against the default with one lever taken out at a time, and against the central reference
 (:func:`fedsift.simulations.central.run_central`, the same MLP trained from scratch on the
 pooled labels on its own fixed schedule). In deployment every wave costs seconds, which is
 the price of the extra waves.
