@@ -85,7 +85,7 @@ class CampaignConfig:
         (default) extrapolates past the devices' average, which makes up for the short
         local training of each wave; measured with ``fed_training``, it adds 1-2 points
         of mean accuracy on MNIST-1D at 10 and 50 clients, alpha 0.1 and 0.5, and costs
-        neither digits nor the text set (3 steps diverge). 1 = the plain average.
+        neither digits nor the text set; a step of 3 diverges. 1 = the plain average.
     proximal_mu : float
         FedProx's proximal coefficient for local training (0 = off): it keeps each
         device's update near the global model under label skew.
