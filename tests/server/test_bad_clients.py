@@ -92,8 +92,8 @@ def test_a_client_that_raises_is_skipped(caplog: pytest.LogCaptureFixture) -> No
     assert results[-1].labels == 10 and results[-1].devices == 2
 
 
-@pytest.mark.parametrize("noise", [1e-6, 5.0])
-def test_model_updates_go_through_flowers_dp_wrapper(noise: float) -> None:
+@pytest.mark.parametrize(("noise", "step"), [(1e-6, 1.0), (1e-6, 2.0), (5.0, 2.0)])
+def test_model_updates_go_through_flowers_dp_wrapper(noise: float, step: float) -> None:
     """Tiny clipping norm: each wave moves the model by at most the norm times the server step (plus the noise)."""
     from fedsift.client import build_client_app
     from fedsift.server import Campaign
@@ -101,7 +101,8 @@ def test_model_updates_go_through_flowers_dp_wrapper(noise: float) -> None:
     data = load_dataset("digits")
     clip = 1e-3
     cfg = CampaignConfig(num_features=64, num_classes=10, rounds=1, budget=9, min_nodes=3, train_rounds=1,
-                         warmup_train_rounds=0, dp_noise_multiplier=noise, dp_clipping_norm=clip)
+                         warmup_train_rounds=0, dp_noise_multiplier=noise, dp_clipping_norm=clip,
+                         server_lr=step)
     holder = []
     server = build_server_app(cfg, SimulatedOracle(data.x_train, data.y_train), None, on_done=holder.append)
     run_inprocess(server, InProcessGrid(build_client_app(SimulatedPoolLoader("digits", 3, 1.0, 0)), 3))
