@@ -8,7 +8,7 @@ Usage::
 Starts a :class:`~fedsift.simulations.deployment.LocalFederation` (TLS, SuperNode auth,
 127.0.0.1 only), runs the trial apps (digits, α = 0.5, margin, budget 20, one training
 wave per round) with ``flwr run`` and reports per round the wall time (the results
-lines' ``seconds``), the message waves inside it (each ``send_and_receive`` timed by a
+lines' ``seconds``), the message waves inside it (each timed from push to last reply by a
 thin Grid wrapper in the ServerApp) and memory: the RSS of the SuperLink with all its
 children (SuperExec, the ServerApp process) and the total RSS of the SuperNodes with
 theirs (SuperExec, ClientApp processes), sampled every second (psutil if installed,
@@ -36,11 +36,16 @@ logger = logging.getLogger(__name__)
 
 
 class TimedGrid(Grid):
-    """A Grid that forwards everything and appends each ``send_and_receive``'s time to a JSON-lines file."""
+    """A Grid that forwards everything and appends each message wave's time to a JSON-lines file.
+
+    A wave runs from its ``push_messages`` to the pull that brings its last reply (or to
+    the next push, when some replies never came: the server gave up on them).
+    """
 
     def __init__(self, inner: Grid, log: Path) -> None:
         self._inner = inner
         self._log = log
+        self._wave: dict[str, Any] | None = None
 
     def set_run(self, run: Any) -> None:
         self._inner.set_run(run)
@@ -56,21 +61,35 @@ class TimedGrid(Grid):
         return self._inner.get_node_ids()
 
     def push_messages(self, messages: Iterable[Message]) -> Iterable[str]:
-        return self._inner.push_messages(messages)
+        msgs = list(messages)
+        self._close_wave()
+        start = time.perf_counter()
+        ids = list(self._inner.push_messages(msgs))
+        self._wave = {"start": start, "type": ",".join(sorted({m.metadata.message_type for m in msgs})),
+                      "sent": len(msgs), "replies": 0, "pending": set(ids)}
+        return ids
 
     def pull_messages(self, message_ids: Iterable[str]) -> Iterable[Message]:
-        return self._inner.pull_messages(message_ids)
+        replies = list(self._inner.pull_messages(message_ids))
+        if self._wave is not None:
+            self._wave["replies"] += len(replies)
+            self._wave["pending"].difference_update(m.metadata.reply_to_message_id for m in replies)
+            if not self._wave["pending"]:
+                self._close_wave()
+        return replies
 
     def send_and_receive(self, messages: Iterable[Message], *, timeout: float | None = None) -> Iterable[Message]:
-        msgs = list(messages)
-        start = time.perf_counter()
-        replies = list(self._inner.send_and_receive(msgs, timeout=timeout))
-        seconds = time.perf_counter() - start
-        types = sorted({m.metadata.message_type for m in msgs})
+        from fedsift.server.waves import exchange
+
+        return exchange(self, list(messages), 3600.0 if timeout is None else timeout)
+
+    def _close_wave(self) -> None:
+        wave, self._wave = self._wave, None
+        if wave is None:
+            return
         with self._log.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"t": time.time(), "type": ",".join(types), "sent": len(msgs),
-                                 "replies": len(replies), "seconds": seconds}) + "\n")
-        return replies
+            fh.write(json.dumps({"t": time.time(), "type": wave["type"], "sent": wave["sent"],
+                                 "replies": wave["replies"], "seconds": time.perf_counter() - wave["start"]}) + "\n")
 
 
 timed_server_app = ServerApp()

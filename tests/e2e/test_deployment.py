@@ -1,8 +1,9 @@
 """The trial apps in a real deployment: SuperLink + SuperNodes over TLS with SuperNode auth.
 
 Every process binds and connects 127.0.0.1 only (the suite's netguard checks it) and is
-stopped by the fixtures. Each message wave costs 6-9 s in deployment (both sides poll
-every 3 s), a round here three waves: the file takes about 5 minutes on 2 cores.
+stopped by the fixtures. Each message wave costs 4-7 s in deployment (SuperNodes poll
+every 3 s and start a ClientApp process per message), a round here three waves: the
+file takes about 4 minutes on 2 cores.
 """
 
 from __future__ import annotations
@@ -37,69 +38,61 @@ def read_rows(results: Path) -> list[dict]:
     return [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="class")
 def federation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalFederation]:
     with LocalFederation(tmp_path_factory.mktemp("federation"), NODES, tls=True, auth=True,
                          start_timeout=90.0) as fed:
         yield fed
 
 
-@pytest.mark.timeout(240)
-def test_two_rounds_over_tls_with_node_auth(federation: LocalFederation, tmp_path: Path) -> None:
-    results = tmp_path / "results.jsonl"
-    app = write_trial_app(tmp_path / "app")
-    federation.run(app, trial_run_config(results, rounds=2), timeout=200)
-    rows = [r for r in read_rows(results) if r["round"] >= 1]
-    assert [r["round"] for r in rows] == [1, 2], federation.log_tails()
-    # Exactly the budget each round: none lost, none duplicated.
-    assert [r["labels"] for r in rows] == [BUDGET, 2 * BUDGET]
-    assert [r["new_labels"] for r in rows] == [BUDGET, BUDGET]
-    assert [r["model_version"] for r in rows] == [1, 2]
-    assert [r["devices"] for r in rows] == [NODES, NODES]
-    assert all(r["rejected"] == [] for r in rows)
-    assert all(0.0 <= r["accuracy"] <= 1.0 for r in rows)
+class TestOverTlsWithNodeAuth:
+    """One federation (TLS, SuperNode auth) for the class, stopped before the next test starts."""
 
+    @pytest.mark.timeout(120)
+    def test_unregistered_supernode_is_refused(self, federation: LocalFederation) -> None:
+        registered = {n.node_id for n in federation.supernodes if n.registered}
+        node = federation.add_supernode(register=False, wait=False)
+        # Flower's SuperNode gives up at once when the SuperLink refuses its key
+        # (it logs Flower's exit code 305, SUPERNODE_CONNECTION_ERROR, and exits with status 1).
+        try:
+            code = node.process.popen.wait(timeout=60)
+        except Exception:  # noqa: BLE001  (a SuperNode still running after 60 s was let in, or hangs)
+            pytest.fail(f"unregistered SuperNode still running after 60 s\n{federation.log_tails()}")
+        log = node.process.tail(100)
+        assert code != 0, log
+        assert "Exit Code: 305" in log and "Failed to activate SuperNode" in log, log
+        assert federation.superlink is not None
+        assert "No SuperNode found with the given public key" in federation.superlink.tail(400)
+        assert "SuperNode ID:" not in node.process.tail(100)
+        listed = {int(n["node-id"]) for n in federation.list_nodes()}
+        assert listed == registered
+        assert federation.online_node_ids() == registered
 
-@pytest.mark.timeout(120)
-def test_unregistered_supernode_is_refused(federation: LocalFederation) -> None:
-    registered = {n.node_id for n in federation.supernodes if n.registered}
-    node = federation.add_supernode(register=False, wait=False)
-    # Flower's SuperNode gives up at once when the SuperLink refuses its key
-    # (it logs Flower's exit code 305, SUPERNODE_CONNECTION_ERROR, and exits with status 1).
-    try:
-        code = node.process.popen.wait(timeout=60)
-    except Exception:  # noqa: BLE001  (a SuperNode still running after 60 s was let in, or hangs)
-        pytest.fail(f"unregistered SuperNode still running after 60 s\n{federation.log_tails()}")
-    log = node.process.tail(100)
-    assert code != 0, log
-    assert "Exit Code: 305" in log and "Failed to activate SuperNode" in log, log
-    assert federation.superlink is not None
-    assert "No SuperNode found with the given public key" in federation.superlink.tail(400)
-    assert "SuperNode ID:" not in node.process.tail(100)
-    listed = {int(n["node-id"]) for n in federation.list_nodes()}
-    assert listed == registered
-    assert federation.online_node_ids() == registered
+    @pytest.mark.timeout(300)
+    def test_two_rounds_finish_after_a_supernode_dies(self, federation: LocalFederation, tmp_path: Path) -> None:
+        """Round 1 on every node; one SuperNode is killed; round 2 runs on the others.
 
-
-@pytest.mark.timeout(280)
-def test_campaign_finishes_after_a_supernode_dies(tmp_path: Path) -> None:
-    results = tmp_path / "results.jsonl"
-    app = write_trial_app(tmp_path / "app")
-    with LocalFederation(tmp_path / "federation", NODES, start_timeout=90.0) as fed:
-        run = fed.start_run(app, trial_run_config(results, rounds=2, reply_timeout_s=20.0))
+        The last test of the class: it leaves the class's federation a node short.
+        """
+        results = tmp_path / "results.jsonl"
+        app = write_trial_app(tmp_path / "app")
+        run = federation.start_run(app, trial_run_config(results, rounds=2, reply_timeout_s=30.0))
         deadline = time.monotonic() + 150
         while not any(r["round"] == 1 for r in read_rows(results)):
             if time.monotonic() > deadline or not run.process.alive():
-                pytest.fail(f"round 1 did not finish\n{fed.log_tails()}")
+                pytest.fail(f"round 1 did not finish\n{federation.log_tails()}")
             time.sleep(0.5)
-        fed.kill_supernode(NODES - 1)
+        federation.kill_supernode(NODES - 1)
         run.wait(timeout=150)
-    rows = [r for r in read_rows(results) if r["round"] >= 1]
-    assert [r["round"] for r in rows] == [1, 2]
-    assert [r["labels"] for r in rows] == [BUDGET, 2 * BUDGET]
-    assert [r["model_version"] for r in rows] == [1, 2]
-    assert rows[0]["devices"] == NODES
-    assert rows[1]["devices"] == NODES - 1
+        rows = [r for r in read_rows(results) if r["round"] >= 1]
+        assert [r["round"] for r in rows] == [1, 2], federation.log_tails()
+        # Exactly the budget each round, with a node gone too: none lost, none duplicated.
+        assert [r["labels"] for r in rows] == [BUDGET, 2 * BUDGET]
+        assert [r["new_labels"] for r in rows] == [BUDGET, BUDGET]
+        assert [r["model_version"] for r in rows] == [1, 2]
+        assert [r["devices"] for r in rows] == [NODES, NODES - 1]
+        assert rows[0]["rejected"] == []
+        assert all(0.0 <= r["accuracy"] <= 1.0 for r in rows)
 
 
 def state_snapshot(path: Path) -> tuple[tuple[int, str] | None, int, list[int]]:

@@ -127,14 +127,14 @@ def test_a_round_costs_query_release_and_training_waves_only(warmup: int) -> Non
                          warmup_train_rounds=warmup, strategy="margin", cold_start_rounds=1)
     grid = InProcessGrid(build_client_app(SimulatedPoolLoader("digits", 3, 1.0, 0)), 3)
     waves: list[str] = []
-    inner = grid.send_and_receive
+    inner = grid.push_messages
 
-    def counting(messages, *, timeout=None):  # type: ignore[no-untyped-def]
+    def counting(messages):  # type: ignore[no-untyped-def]
         messages = list(messages)
         waves.append(messages[0].metadata.message_type if messages else "")
-        return inner(messages, timeout=timeout)
+        return inner(messages)
 
-    grid.send_and_receive = counting  # type: ignore[method-assign]
+    grid.push_messages = counting  # type: ignore[method-assign]
     results: list = []
     run_inprocess(build_server_app(cfg, SimulatedOracle(data.x_train, data.y_train), None, on_round=results.append),
                   grid)

@@ -1,0 +1,52 @@
+"""``exchange``: one message wave over a Grid's push and pull, with its own poll interval."""
+
+from __future__ import annotations
+
+import logging
+from types import SimpleNamespace
+
+import pytest
+
+from fedsift.server.waves import exchange
+
+
+class SlowGrid:
+    """Each message's reply shows up after a given number of pulls (None: never)."""
+
+    def __init__(self, pulls_until_reply: list[int | None]) -> None:
+        self.delays = pulls_until_reply
+        self.pulls = 0
+        self.asked: list[set[str]] = []
+
+    def push_messages(self, messages):  # type: ignore[no-untyped-def]
+        return [f"m{i}" for i, _ in enumerate(messages)]
+
+    def pull_messages(self, message_ids):  # type: ignore[no-untyped-def]
+        ids = set(message_ids)
+        self.asked.append(ids)
+        self.pulls += 1
+        ready = [f"m{i}" for i, d in enumerate(self.delays) if d is not None and d <= self.pulls]
+        return [SimpleNamespace(metadata=SimpleNamespace(reply_to_message_id=m)) for m in ready if m in ids]
+
+
+def test_pulls_until_every_reply_is_in_and_asks_only_for_missing_ones() -> None:
+    grid = SlowGrid([1, 3, 2])
+    replies = exchange(grid, ["a", "b", "c"], timeout=10.0, poll_s=0.001)  # type: ignore[arg-type, list-item]
+    assert sorted(r.metadata.reply_to_message_id for r in replies) == ["m0", "m1", "m2"]
+    assert grid.pulls == 3
+    assert grid.asked == [{"m0", "m1", "m2"}, {"m1", "m2"}, {"m1"}]
+
+
+def test_a_reply_that_never_comes_is_left_out_after_the_timeout(caplog: pytest.LogCaptureFixture) -> None:
+    grid = SlowGrid([1, None])
+    with caplog.at_level(logging.WARNING, logger="fedsift.server.waves"):
+        replies = exchange(grid, ["a", "b"], timeout=0.05, poll_s=0.01)  # type: ignore[arg-type, list-item]
+    assert [r.metadata.reply_to_message_id for r in replies] == ["m0"]
+    assert 1 <= grid.pulls <= 10  # bounded by the timeout, polled at poll_s
+    assert "1 of 2 replies did not come within" in caplog.text
+
+
+def test_no_messages_pulls_nothing() -> None:
+    grid = SlowGrid([])
+    assert exchange(grid, [], timeout=1.0) == []  # type: ignore[arg-type]
+    assert grid.pulls == 0
