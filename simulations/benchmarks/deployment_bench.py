@@ -38,8 +38,10 @@ logger = logging.getLogger(__name__)
 class TimedGrid(Grid):
     """A Grid that forwards everything and appends each message wave's time to a JSON-lines file.
 
-    A wave runs from its ``push_messages`` to the pull that brings its last reply (or to
-    the next push, when some replies never came: the server gave up on them).
+    A wave runs from its ``push_messages`` to its last ``pull_messages``: the one that
+    brought its last reply, or, when some replies never came, the last before the server
+    gave up on them. A wave is written once all its replies are in, at the next push, or
+    at :meth:`flush`.
     """
 
     def __init__(self, inner: Grid, log: Path) -> None:
@@ -66,12 +68,13 @@ class TimedGrid(Grid):
         start = time.perf_counter()
         ids = list(self._inner.push_messages(msgs))
         self._wave = {"start": start, "type": ",".join(sorted({m.metadata.message_type for m in msgs})),
-                      "sent": len(msgs), "replies": 0, "pending": set(ids)}
+                      "sent": len(msgs), "replies": 0, "pending": set(ids), "end": start}
         return ids
 
     def pull_messages(self, message_ids: Iterable[str]) -> Iterable[Message]:
         replies = list(self._inner.pull_messages(message_ids))
         if self._wave is not None:
+            self._wave["end"] = time.perf_counter()
             self._wave["replies"] += len(replies)
             self._wave["pending"].difference_update(m.metadata.reply_to_message_id for m in replies)
             if not self._wave["pending"]:
@@ -83,13 +86,17 @@ class TimedGrid(Grid):
 
         return exchange(self, list(messages), 3600.0 if timeout is None else timeout)
 
+    def flush(self) -> None:
+        """Write the wave still open (one whose replies did not all come)."""
+        self._close_wave()
+
     def _close_wave(self) -> None:
         wave, self._wave = self._wave, None
         if wave is None:
             return
         with self._log.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps({"t": time.time(), "type": wave["type"], "sent": wave["sent"],
-                                 "replies": wave["replies"], "seconds": time.perf_counter() - wave["start"]}) + "\n")
+                                 "replies": wave["replies"], "seconds": wave["end"] - wave["start"]}) + "\n")
 
 
 timed_server_app = ServerApp()
@@ -101,7 +108,14 @@ def _timed_main(grid: Grid, context: Context) -> None:
 
     log = str(context.run_config.get("wave-log", ""))
     context.run_config = {k: v for k, v in context.run_config.items() if k != "wave-log"}  # not a campaign key
-    server_app(TimedGrid(grid, Path(log)) if log else grid, context)
+    if not log:
+        server_app(grid, context)
+        return
+    timed = TimedGrid(grid, Path(log))
+    try:
+        server_app(timed, context)
+    finally:
+        timed.flush()
 
 
 def _tree_rss(pid: int) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from types import SimpleNamespace
 
@@ -50,3 +51,19 @@ def test_no_messages_pulls_nothing() -> None:
     grid = SlowGrid([])
     assert exchange(grid, [], timeout=1.0) == []  # type: ignore[arg-type]
     assert grid.pulls == 0
+
+
+def test_the_deployment_benchmark_times_each_wave_to_its_last_pull(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from fedsift.simulations.benchmarks.deployment_bench import TimedGrid
+
+    msgs = [SimpleNamespace(metadata=SimpleNamespace(message_type="query")) for _ in range(2)]
+    log = tmp_path / "waves.jsonl"
+    timed = TimedGrid(SlowGrid([1, 2]), log)  # type: ignore[arg-type]
+    assert len(exchange(timed, msgs, timeout=10.0, poll_s=0.001)) == 2  # type: ignore[arg-type]
+    timed._inner = SlowGrid([1, None])  # the second wave: one reply never comes
+    assert len(exchange(timed, msgs, timeout=0.02, poll_s=0.005)) == 1  # type: ignore[arg-type]
+    assert len(log.read_text().splitlines()) == 1  # still open until flushed
+    timed.flush()
+    rows = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(r["type"], r["sent"], r["replies"]) for r in rows] == [("query", 2, 2), ("query", 2, 1)]
+    assert all(0 <= r["seconds"] < 5 for r in rows)
