@@ -51,7 +51,8 @@ def label_efficiency(
     seeds: Optional[str] = typer.Option(None, help="comma-separated seeds (default: 100..104)"),
     strategies: Optional[str] = typer.Option(None, help="comma-separated (default: auto + all registered)"),
     peer: Optional[str] = typer.Option(None, help="scikit-activeml methods (default: random,margin,entropy)"),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="write the full results here"),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="write the full results here (rewritten "
+                                            "after every seed as a checkpoint)"),
     png_out: Optional[Path] = typer.Option(None, "--png", help="write the learning curves here"),
     merge: Optional[list[Path]] = typer.Option(None, "--merge", help="run nothing: pool this result JSON "
                                                 "(repeat the option; disjoint seeds) into one report"),
@@ -91,6 +92,6 @@ def label_efficiency(
             progress.update(task, advance=1, last=label)
 
         result = le.run_benchmark(args.datasets, args.clients, args.alphas, args.seeds, args.strategies,
-                                  args.peer, on_run=on_run)
+                                  args.peer, on_run=on_run, on_checkpoint=le.checkpointer(json_out))
     le.write_outputs(result, json_out, png_out)
     console.print(le.report(result), markup=False, highlight=False, soft_wrap=True)

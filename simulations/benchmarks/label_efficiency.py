@@ -46,6 +46,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -140,7 +141,8 @@ def _campaign(dataset: str, strategy: str, seed: int):  # type: ignore[no-untype
 
 def run_setting(dataset: str, clients: int, alpha: float, seeds: Sequence[int], strategies: Sequence[str],
                 peer: Sequence[str] = PEER_METHODS, schedule: tuple[int, int] | None = None,
-                on_run: Callable[[str], None] | None = None, selection_only: bool = True) -> dict[str, Any]:
+                on_run: Callable[[str], None] | None = None, selection_only: bool = True,
+                on_seed: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
     """Every arm of one (dataset, clients, alpha) setting over ``seeds``.
 
     Parameters
@@ -166,6 +168,9 @@ def run_setting(dataset: str, clients: int, alpha: float, seeds: Sequence[int], 
         Also train the central reference's MLP on each federated run's picks
         (``fedsel:<strategy>``): federated selection with central training, which tells
         the selection half of the federated-vs-central gap from the training half.
+    on_seed : callable, optional
+        Called after every finished seed with the setting over the seeds done so far
+        (the same form as the return value), so a long run can be checkpointed.
 
     Returns
     -------
@@ -214,8 +219,19 @@ def run_setting(dataset: str, clients: int, alpha: float, seeds: Sequence[int], 
             curve = run_peer(data, campaign(m, seed), m)
             arms.setdefault(f"peer-lr:{m}", Arm(f"peer-lr:{m}", "peer")).curves.append([p.to_dict() for p in curve])
             done(f"{dataset} peer-lr:{m} seed {seed}")
+        if on_seed is not None and len(ceilings) < len(seeds):
+            on_seed(_setting_result(dataset, clients, alpha, list(seeds)[:len(ceilings)], schedule, ceilings, arms))
+    result = _setting_result(dataset, clients, alpha, list(seeds), schedule, ceilings, arms)
+    if on_seed is not None:
+        on_seed(result)
+    return result
+
+
+def _setting_result(dataset: str, clients: int, alpha: float, seeds: list[int], schedule: tuple[int, int] | None,
+                    ceilings: list[float], arms: dict[str, Arm]) -> dict[str, Any]:
+    """The JSON-ready setting over ``seeds`` (every arm has one curve per seed)."""
     ceiling = float(np.mean(ceilings))
-    result = {"dataset": dataset, "clients": clients, "alpha": alpha, "seeds": list(seeds),
+    result = {"dataset": dataset, "clients": clients, "alpha": alpha, "seeds": seeds,
               "schedule": dict(zip(("budget", "rounds"), schedule or SCHEDULES.get(dataset, (50, 16)))),
               "full_data_accuracy": ceiling, "full_data_accuracy_std": float(np.std(ceilings)),
               "target": TARGET_SHARE * ceiling, "arms": _summarize(arms, TARGET_SHARE * ceiling)}
@@ -239,7 +255,7 @@ def _summarize(arms: dict[str, Arm], target: float) -> dict[str, dict[str, Any]]
             "labels_to_target": labels_to_target(labels, mean, target),
             "share_of_random": share,
             "bytes_per_device_round": float(np.mean(arm.bytes_per_device)) if arm.bytes_per_device else None,
-            "curves": arm.curves,
+            "curves": list(arm.curves),  # a copy: a checkpoint must not grow with later seeds
         }
     return out
 
@@ -419,15 +435,28 @@ def plot(settings: Sequence[dict[str, Any]], path: Path) -> Path:
 
 def run_benchmark(datasets: Sequence[str], clients: Sequence[int], alphas: Sequence[float], seeds: Sequence[int],
                   strategies: Sequence[str], peer: Sequence[str] = PEER_METHODS,
-                  on_run: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Run every setting; the JSON-ready result with the wall time."""
+                  on_run: Callable[[str], None] | None = None,
+                  on_checkpoint: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """Run every setting; the JSON-ready result with the wall time.
+
+    ``on_checkpoint``, if given, gets the result so far after every finished seed, marked
+    ``"partial": true`` and holding only whole seeds: such a result pools with a run of
+    the remaining seeds through :func:`merge_results`.
+    """
     start = time.perf_counter()
-    settings = []
+    settings: list[dict[str, Any]] = []
+
+    def checkpoint(current: dict[str, Any]) -> None:
+        if on_checkpoint is not None:
+            on_checkpoint({"settings": [*settings, current], "wall_seconds": time.perf_counter() - start,
+                           "partial": True})
+
     for ds in datasets:
         for n in clients:
             for alpha in alphas:
                 logger.info("setting %s, %d clients, alpha %s", ds, n, alpha)
-                settings.append(run_setting(ds, n, alpha, seeds, strategies, peer, on_run=on_run))
+                settings.append(run_setting(ds, n, alpha, seeds, strategies, peer, on_run=on_run,
+                                            on_seed=checkpoint))
     return {"settings": settings, "wall_seconds": time.perf_counter() - start}
 
 
@@ -531,7 +560,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seeds", type=int, nargs="+", default=None)
     p.add_argument("--strategies", nargs="+", default=None, help="default: auto and all registered strategies")
     p.add_argument("--peer", nargs="*", default=None, help="scikit-activeml methods (random, margin, entropy)")
-    p.add_argument("--json", type=Path, default=None)
+    p.add_argument("--json", type=Path, default=None,
+                   help="write the results here; rewritten after every finished seed (marked partial) as a checkpoint")
     p.add_argument("--png", type=Path, default=None)
     p.add_argument("--merge", type=Path, nargs="+", default=None, metavar="JSON",
                    help="run nothing: pool these results (disjoint seeds) into one report, --json and --png")
@@ -580,17 +610,38 @@ def report(result: dict[str, Any]) -> str:
                             f"| {g['mean']:+.1f} |")
             parts.append("fed:auto against the other federated arms, paired by seed (negative = auto is "
                          "behind; best fixed = the best other arm but random at each count):\n\n" + "\n".join(rows))
+    if result.get("partial"):
+        parts.append("partial result (a checkpoint): only the seeds finished so far")
     parts.append(f"wall time: {result['wall_seconds']:.0f} s")
     return "\n\n".join(parts)
+
+
+def write_json(result: dict[str, Any], path: Path) -> None:
+    """Write ``result`` to ``path`` through a temporary file, so a reader (or a kill) never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(result, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def write_outputs(result: dict[str, Any], json_path: Path | None, png_path: Path | None) -> None:
     """Write the JSON and PNG where asked."""
     if json_path is not None:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(result, indent=1), encoding="utf-8")
+        write_json(result, json_path)
     if png_path is not None:
         plot(result["settings"], png_path)
+
+
+def checkpointer(json_path: Path | None) -> Callable[[dict[str, Any]], None] | None:
+    """``on_checkpoint`` for :func:`run_benchmark`: the partial result goes to ``json_path`` after every seed."""
+    if json_path is None:
+        return None
+
+    def save(partial: dict[str, Any]) -> None:
+        write_json(partial, json_path)
+        logger.info("checkpoint: %s (%s)", json_path, ", ".join(
+            f"{s['dataset']} {len(s['seeds'])} seed(s)" for s in partial["settings"]))
+    return save
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -619,7 +670,8 @@ def main(argv: list[str] | None = None) -> None:
         count[0] += 1
         logger.info("[%d/%d] %s", count[0], total, label)
 
-    result = run_benchmark(args.datasets, args.clients, args.alphas, args.seeds, args.strategies, args.peer, on_run)
+    result = run_benchmark(args.datasets, args.clients, args.alphas, args.seeds, args.strategies, args.peer, on_run,
+                           on_checkpoint=checkpointer(args.json))
     write_outputs(result, args.json, args.png)
     print(report(result))
 

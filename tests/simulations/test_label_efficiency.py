@@ -168,6 +168,44 @@ def test_merge_pools_disjoint_seeds_and_recomputes_every_table(tmp_path) -> None
     assert json.loads((tmp_path / "m.json").read_text())["settings"][0]["seeds"] == [1, 2, 3]
 
 
+def test_a_checkpoint_after_each_seed_pools_with_a_run_of_the_rest(tmp_path) -> None:
+    pytest.importorskip("skactiveml")
+    kwargs = {"clients": 3, "alpha": 0.5, "strategies": ["margin"], "peer": [], "schedule": (10, 2)}
+    seen: list[dict] = []
+    full = le.run_setting("digits", seeds=[1, 2], on_seed=seen.append, **kwargs)
+    assert [s["seeds"] for s in seen] == [[1], [1, 2]]
+    assert all(len(arm["curves"]) == 1 for arm in seen[0]["arms"].values())
+    assert seen[1] == full
+    # the seed-1 checkpoint plus a later run of seed 2 gives the two-seed result
+    rest = le.run_setting("digits", seeds=[2], **kwargs)
+    pooled = le.merge_results([{"settings": [seen[0]], "wall_seconds": 1.0, "partial": True},
+                               {"settings": [rest], "wall_seconds": 1.0}])
+    for name, arm in full["arms"].items():
+        assert pooled["settings"][0]["arms"][name]["mean"] == pytest.approx(arm["mean"])
+    # checkpoints are whole files: written beside and renamed, nothing left over
+    save = le.checkpointer(tmp_path / "out" / "le.json")
+    save({"settings": [seen[0]], "wall_seconds": 1.0, "partial": True})
+    assert json.loads((tmp_path / "out" / "le.json").read_text())["settings"][0]["seeds"] == [1]
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["le.json"]
+    assert le.checkpointer(None) is None
+    assert "partial result" in le.report({"settings": [seen[0]], "wall_seconds": 1.0, "partial": True})
+
+
+def test_run_benchmark_checkpoints_finished_settings_with_the_current_one(monkeypatch) -> None:
+    def fake_setting(ds, n, alpha, seeds, strategies, peer, on_run=None, on_seed=None):  # type: ignore[no-untyped-def]
+        for k in range(1, len(seeds) + 1):
+            on_seed({"dataset": ds, "seeds": list(seeds[:k])})
+        return {"dataset": ds, "seeds": list(seeds)}
+
+    monkeypatch.setattr(le, "run_setting", fake_setting)
+    points: list[dict] = []
+    result = le.run_benchmark(["digits", "mnist1d"], [10], [0.5], [1, 2], ["margin"], on_checkpoint=points.append)
+    assert all(p["partial"] is True for p in points) and "partial" not in result
+    assert [[(s["dataset"], s["seeds"]) for s in p["settings"]] for p in points] == [
+        [("digits", [1])], [("digits", [1, 2])],
+        [("digits", [1, 2]), ("mnist1d", [1])], [("digits", [1, 2]), ("mnist1d", [1, 2])]]
+
+
 def test_merge_refuses_shared_seeds_missing_curves_and_foreign_files(tmp_path) -> None:
     from fedsift.simulations.errors import SimulationError
 
