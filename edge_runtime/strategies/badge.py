@@ -23,7 +23,8 @@ def gradient_embedding(probs: np.ndarray, embedding: np.ndarray) -> np.ndarray:
     """``(p - onehot(argmax p)) ⊗ h`` flattened, shape (n, classes * hidden)."""
     residual = probs.astype(np.float64).copy()
     residual[np.arange(probs.shape[0]), probs.argmax(axis=1)] -= 1.0
-    return (residual[:, :, None] * embedding.astype(np.float64)[:, None, :]).reshape(probs.shape[0], -1)
+    n, width = probs.shape[0], probs.shape[1] * embedding.shape[1]  # explicit width: an empty pool is (0, width)
+    return (residual[:, :, None] * embedding.astype(np.float64)[:, None, :]).reshape(n, width)
 
 
 @register

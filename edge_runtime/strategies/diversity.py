@@ -75,6 +75,8 @@ def kmeans_pp_seeds(points: np.ndarray, k: int, rng: np.random.Generator) -> tup
     """
     n = points.shape[0]
     k = min(k, n)
+    if k <= 0:  # an empty pool, or nothing asked for
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
     pts = points.astype(np.float64)
     first = int(np.argmax(np.einsum("ij,ij->i", pts, pts)))
     picks, weights = [first], [float("inf")]
@@ -100,6 +102,8 @@ def kmeans(points: np.ndarray, k: int, rng: np.random.Generator, iters: int = 20
     centers = points[seeds].astype(np.float64)
     pts = points.astype(np.float64)
     labels = np.zeros(points.shape[0], dtype=np.int64)
+    if not len(seeds):
+        return labels, centers
     for _ in range(iters):
         d = (np.einsum("ij,ij->i", pts, pts)[:, None] - 2 * pts @ centers.T
              + np.einsum("ij,ij->i", centers, centers)[None, :])

@@ -128,3 +128,28 @@ def test_top_k_orders_and_breaks_ties_by_position() -> None:
     assert top_k(np.array([0.1, 0.5, 0.5, 0.9]), 3).tolist() == [3, 1, 2]
     assert top_k(np.array([0.1]), 5).tolist() == [0]
     assert top_k(np.zeros(0), 3).tolist() == []
+
+
+@pytest.mark.parametrize("n", [0, 1])
+@pytest.mark.parametrize("name", available_strategies())
+def test_every_strategy_takes_an_empty_or_one_item_pool_and_k_zero(name: str, n: int) -> None:
+    # a device whose pool is all labeled or unconsented still answers the query (BADGE used to raise here)
+    c = ScoringContext(probs=np.full((n, 3), 1 / 3), embedding=np.zeros((n, 4)), features=np.zeros((n, 4)),
+                       labeled_embedding=np.zeros((2, 4)), mc_probs=np.full((5, n, 3), 1 / 3),
+                       committee_probs=np.full((2, n, 3), 1 / 3))
+    strategy, rng = get_strategy(name), np.random.default_rng(0)
+    assert np.asarray(strategy.score(c, rng)).shape == (n,)
+    picked = strategy.select(c, 5, rng)
+    assert picked.indices.tolist() == list(range(n)) and len(picked.utilities) == n
+    assert strategy.select(c, 0, rng).indices.size == 0
+
+
+def test_kmeans_pp_and_kmeans_with_nothing_to_pick() -> None:
+    from fedsift.edge_runtime.strategies.diversity import kmeans, kmeans_pp_seeds
+
+    rng = np.random.default_rng(0)
+    idx, d2 = kmeans_pp_seeds(np.zeros((0, 3)), 4, rng)
+    assert idx.size == 0 and d2.size == 0
+    assert kmeans_pp_seeds(np.ones((5, 3)), 0, rng)[0].size == 0
+    labels, centers = kmeans(np.ones((5, 3)), 0, rng)
+    assert labels.tolist() == [0] * 5 and centers.shape == (0, 3)
