@@ -83,13 +83,13 @@ def _curve_table(title: str, results: dict[str, list[dict]]) -> Table:
 
 @app.command()
 def simulate(
-    dataset: str = typer.Option("digits", help="digits or mnist1d"),
+    dataset: str = typer.Option("digits", help="digits, mnist1d or rt-text"),
     clients: int = typer.Option(10, help="simulated devices"),
     alpha: float = typer.Option(0.5, help="Dirichlet concentration of the label skew"),
     rounds: Optional[int] = typer.Option(None, help="active-learning rounds [default: 10]"),
     budget: Optional[int] = typer.Option(None, help="labels per round [default: 20]"),
     strategy: Optional[str] = typer.Option(None, help="acquisition strategy, or auto (a bandit over strategies) [default: auto]"),
-    allocation: Optional[str] = typer.Option(None, help="allocation policy [default: proportional]"),
+    allocation: Optional[str] = typer.Option(None, help="allocation policy [default: diversity]"),
     seed: Optional[int] = typer.Option(None, help="seed [default: 0]"),
     backend: str = typer.Option("inprocess", help="inprocess (fast, deterministic) or ray (Flower's engine)"),
     noise: float = typer.Option(0.0, help="simulated annotator label noise"),

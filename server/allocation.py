@@ -208,6 +208,98 @@ class DiversityOverSketches(AllocationPolicy):
         return picks
 
 
+class _ClusteredSketches(AllocationPolicy):
+    """Base of the cold-start policies: k-means over the candidates' sketches, then ``choose``.
+
+    Clusters at most ``max_points`` candidates (a uniform draw of them when there are
+    more) into ``n`` clusters; without sketches, or with no more candidates than ``n``,
+    a uniform draw of the candidates. scikit-learn's k-means, imported when it runs.
+    """
+
+    max_points: ClassVar[int] = 4000
+
+    def allocate(self, summaries: Sequence[Summary], n: int, taken: set[tuple[str, str]],
+                 rng: np.random.Generator) -> list[Pick]:
+        rows = [(s.device_id, cid, s.sketches[j]) for s in summaries
+                for j, cid in enumerate(s.candidate_ids) if (s.device_id, cid) not in taken]
+        if len(rows) > self.max_points:
+            rows = [rows[i] for i in np.sort(rng.choice(len(rows), self.max_points, replace=False))]
+        k = min(n, len(rows))
+        if k <= 0:
+            return []
+        if rows[0][2].shape[0] == 0 or k == len(rows):
+            return [Pick(rows[i][0], rows[i][1], 0.0, "cold-start-uniform") for i in rng.permutation(len(rows))[:k]]
+        from sklearn.cluster import KMeans
+
+        sk = np.stack([r[2] for r in rows]).astype(np.float64)
+        labels = KMeans(n_clusters=k, n_init=1, random_state=int(rng.integers(2**31 - 1))).fit_predict(sk)
+        return [Pick(rows[i][0], rows[i][1], score, self.reason)
+                for i, score in self.choose(sk, labels, k, rng)][:n]
+
+    reason: ClassVar[str]
+
+    @abstractmethod
+    def choose(self, sketches: np.ndarray, labels: np.ndarray, k: int,
+               rng: np.random.Generator) -> list[tuple[int, float]]:
+        """Up to ``k`` (row, score) picks given each row's cluster label."""
+
+
+@register_policy
+class TypicalOverSketches(_ClusteredSketches):
+    """Cold-start allocation: the most typical candidate of each cluster of sketches.
+
+    TypiClust across devices. Takes, from the largest cluster down, each cluster's most
+    typical member: highest inverse mean distance to its ``neighbours`` nearest
+    candidates. Scores are ignored: it is meant for the first rounds
+    (``cold_start_allocation``), when the devices' candidates are a uniform sample of
+    their pools and an untrained model's scores are noise. k-center greedy
+    (``diversity``) on such a sample favours outliers; with only a few labels, typical
+    items teach more.
+
+    References: Hacohen, Dekel & Weinshall, "Active Learning on a Budget", ICML 2022.
+    """
+
+    name = "typical"
+    reason = "cold-start-typical"
+    neighbours: ClassVar[int] = 20
+
+    def choose(self, sketches: np.ndarray, labels: np.ndarray, k: int,
+               rng: np.random.Generator) -> list[tuple[int, float]]:
+        from sklearn.neighbors import NearestNeighbors
+
+        kk = min(self.neighbours, len(sketches) - 1)
+        dist, _ = NearestNeighbors(n_neighbors=kk + 1).fit(sketches).kneighbors(sketches)
+        typicality = 1.0 / (dist[:, 1:].mean(axis=1) + 1e-12)  # column 0 is the point itself
+        sizes = np.bincount(labels, minlength=k)
+        picks = []
+        for c in np.argsort(-sizes, kind="stable"):
+            members = np.flatnonzero(labels == c)
+            if len(members):
+                i = int(members[np.argmax(typicality[members])])
+                picks.append((i, float(typicality[i])))
+        return picks
+
+
+@register_policy
+class StratifiedOverSketches(_ClusteredSketches):
+    """Cold-start allocation: a random sample stratified by clusters of sketches.
+
+    Gives each cluster a share of the ``n`` picks proportional to its size (largest
+    remainder) and draws its share uniformly from its members. Each candidate keeps
+    about the chance a uniform draw gives it, but a batch cannot miss a large region of
+    the data by bad luck: random sampling with less variance.
+    """
+
+    name = "stratified"
+    reason = "cold-start-stratified"
+
+    def choose(self, sketches: np.ndarray, labels: np.ndarray, k: int,
+               rng: np.random.Generator) -> list[tuple[int, float]]:
+        sizes = np.bincount(labels, minlength=k)
+        quotas = largest_remainder(sizes.astype(float), k, sizes)
+        return [(int(i), 0.0) for c in range(k) for i in rng.permutation(np.flatnonzero(labels == c))[: quotas[c]]]
+
+
 def draw_random_slice(summaries: Sequence[Summary], n: int, rng: np.random.Generator) -> list[Pick]:
     """``n`` items uniformly over the union of pools, from each device's random offers.
 

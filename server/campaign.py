@@ -256,7 +256,7 @@ class Campaign(RoundWaves):
         allocation = self.plan(rnd, summaries, decision.budget)
         if self.trail:
             self.trail.summaries(rnd, model.version, strategy, summaries)
-            self.trail.selection(rnd, allocation, get_policy(self.cfg.allocation).version, strategy)
+            self.trail.selection(rnd, allocation, get_policy(self.cfg.allocation_in(rnd)).version, strategy)
         released, refused = self.request_labels(rnd, allocation, rejected)
         if refused:
             released += self.reallocate(rnd, summaries, allocation, refused, rejected)

@@ -26,8 +26,14 @@ class CampaignConfig:
         ``diversity``, runs k-center greedy over every device's candidate sketches.
     cold_start_rounds : int
         First rounds that sample at random: an untrained model's uncertainty is noise.
-        With the ``diversity`` allocation the random candidates still go through the
-        cross-device k-center step, so the first batch is spread over the data.
+        Their random candidates are spent by ``cold_start_allocation``.
+    cold_start_allocation : str
+        Allocation policy of the cold-start rounds ("" = ``allocation``). The default,
+        ``typical`` (TypiClust over sketches), takes the most typical candidate of each
+        cluster of all devices' random candidates; ``diversity`` runs k-center greedy
+        over them, which favours outliers; ``stratified`` keeps the batch random but
+        stratified by cluster; ``proportional`` keeps it uniformly random. Measured by
+        ``simulations/benchmarks/cold_start.py``.
     random_fraction : float
         Share of every round's budget spent on a uniformly random slice of all pools.
     top_k : int
@@ -111,6 +117,7 @@ class CampaignConfig:
     strategy: str = "auto"
     allocation: str = "diversity"
     cold_start_rounds: int = 2
+    cold_start_allocation: str = "typical"
     random_fraction: float = 0.1
     top_k: int = 0
     num_bins: int = 10
@@ -147,7 +154,13 @@ class CampaignConfig:
 
     def validate(self) -> CampaignConfig:
         """Raise :class:`ConfigError` for the first out-of-range field."""
+        from .allocation import available_policies
+
+        policies = available_policies()
         checks = [
+            ("allocation", self.allocation in policies, f"must be one of {', '.join(policies)}"),
+            ("cold_start_allocation", self.cold_start_allocation in ("", *policies),
+             f"must be empty (= allocation) or one of {', '.join(policies)}"),
             ("num_features", 1 <= self.num_features <= 1 << 20, "must be in [1, 1048576] (set it for your data)"),
             ("num_classes", 2 <= self.num_classes <= 1000, "must be in [2, 1000] (set it for your data)"),
             ("rounds", 1 <= self.rounds <= 100_000, "must be in [1, 100000]"),
@@ -195,6 +208,12 @@ class CampaignConfig:
         if self.holdout_validation == "auto":
             return self.min_gain_per_100 > 0
         return self.holdout_validation == "yes"
+
+    def allocation_in(self, rnd: int) -> str:
+        """The allocation policy of campaign round ``rnd``."""
+        if rnd <= self.cold_start_rounds and self.cold_start_allocation:
+            return self.cold_start_allocation
+        return self.allocation
 
     def waves_in_round(self, rnd: int) -> int:
         """Training waves (Flower FedAvg / FedAvgM rounds) in campaign round ``rnd``."""

@@ -125,6 +125,10 @@ class RoundWaves:
                 self._reject(rejected, who, "query", f"field 'summary.round/model_version': answers round "
                              f"{s.round} v{s.model_version}, expected round {rnd} v{model.version}")
                 continue
+            if s.sketches.shape[1] != self.cfg.sketch_dim:  # the allocation stacks all devices' sketches
+                self._reject(rejected, who, "query", f"field 'summary.arrays.sketches': {s.sketches.shape[1]} "
+                             f"columns, expected the query's sketch_dim {self.cfg.sketch_dim}")
+                continue
             if s.device_id in by_device or self.node_of.get(s.device_id, node) != node:
                 self._reject(rejected, who, "query", "field 'summary.device_id': claimed by another node")
                 continue
@@ -140,7 +144,7 @@ class RoundWaves:
     def plan(self, rnd: int, summaries: Sequence[Summary], budget: int) -> Allocation:
         """Phase 3: spend the round's budget across devices."""
         rng = np.random.default_rng([self.cfg.seed, rnd])
-        alloc = plan_allocation(summaries, budget, self.cfg.allocation, self.cfg.random_fraction, rng,
+        alloc = plan_allocation(summaries, budget, self.cfg.allocation_in(rnd), self.cfg.random_fraction, rng,
                                 max_per_device=self.cfg.max_per_device, normal_share=self.cfg.normal_share)
         logger.info("round %d: policy %s picked %d of budget %d on %d devices", rnd, alloc.policy,
                     len(alloc.picks), alloc.budget, len(alloc.by_device()))
@@ -202,7 +206,7 @@ class RoundWaves:
         taken = {(p.device_id, p.candidate_id) for p in allocation.picks}
         rng = np.random.default_rng([self.cfg.seed, rnd, 1])
         live = [s for s in summaries if s.device_id in self.node_of and s.device_id not in self.dropped]
-        picks = get_policy(self.cfg.allocation).allocate(live, refused, taken, rng)
+        picks = get_policy(self.cfg.allocation_in(rnd)).allocate(live, refused, taken, rng)
         if not picks:
             return []
         extra = Allocation(policy=allocation.policy, budget=refused, picks=picks)

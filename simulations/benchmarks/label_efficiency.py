@@ -25,9 +25,9 @@ Schedule (``SCHEDULES``), following shared/LABEL-EFFICIENCY.md: one cold-start r
 ``budget`` random labels, then ``budget`` labels per round chosen by the strategy, up to
 800 labels for digits (50 x 16) and 1600 for MNIST-1D and the text data (100 x 16: their
 cold start is 100 random labels, not 50). Federated runs keep the campaign defaults
-(cross-device diversity allocation over 32-dim sketches, 10% random slice per round, the
-default federated training); ``fed:random`` is uniform random sampling (proportional
-allocation, no diversity step).
+(cross-device diversity allocation over 32-dim sketches, its cold-start round spent by the
+``typical`` allocation, 10% random slice per round, the default federated training);
+``fed:random`` is uniform random sampling (proportional allocation, no sketches).
 
 Reported per arm: mean +- std test accuracy at each label count, the normalized area
 under the learning curve (:func:`curve_auc`), labels needed to reach 95% of the full-data
@@ -135,7 +135,7 @@ def _campaign(dataset: str, strategy: str, seed: int):  # type: ignore[no-untype
     budget, rounds = SCHEDULES.get(dataset, (50, 16))
     cfg = CampaignConfig(strategy=strategy, budget=budget, rounds=rounds, cold_start_rounds=1, seed=seed)
     if strategy == "random":  # the baseline is uniform random sampling: no cross-device diversity step
-        cfg.allocation, cfg.sketch_dim = "proportional", 0
+        cfg.allocation, cfg.cold_start_allocation, cfg.sketch_dim = "proportional", "", 0
     return cfg
 
 
@@ -598,8 +598,8 @@ def report(result: dict[str, Any]) -> str:
                 rows.append(f"| {method} | " + " | ".join(cells) + " |")
             parts.append("Shortfall against the same strategy run centrally, at equal labels "
                          "(fedsel = federated selection, central training; federated arms other than "
-                         "random also spread their random cold start with the cross-device diversity "
-                         "step, central ones do not):\n\n" + "\n".join(rows))
+                         "random pick their cold-start batch from the devices' random candidates with the "
+                         "cold-start allocation, central ones draw it uniformly):\n\n" + "\n".join(rows))
         paired = paired_against(setting)
         if paired:
             rows = ["| fed:auto against | worst difference (points) ± SE | at labels | mean difference |",

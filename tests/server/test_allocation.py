@@ -106,3 +106,84 @@ def test_normal_share_comes_from_random_offers_outside_the_slice() -> None:
     reasons = [p.reason for p in alloc.picks]
     assert reasons.count("random-slice") == 2 and reasons.count("normal-share") == 2
     assert len({(p.device_id, p.candidate_id) for p in alloc.picks}) == 10
+
+
+def _grid(center: tuple[float, float]) -> np.ndarray:
+    """A 5 x 5 grid of unit spacing around ``center``: its middle point is the most typical."""
+    g = np.array([(x, y) for x in range(-2, 3) for y in range(-2, 3)], np.float32)
+    return g + np.array(center, np.float32)
+
+
+def _sketched(dev: str, points: np.ndarray, prefix: str) -> Summary:
+    from dataclasses import replace
+    s = summ(dev, 100, [0.5] * len(points))
+    return replace(s, candidate_ids=[f"{prefix}{i}" for i in range(len(points))], sketches=points)
+
+
+def test_typical_takes_the_middle_of_each_cluster_across_devices() -> None:
+    pts = np.concatenate([_grid((0, 0)), _grid((100, 0)), [[0.0, 30.0]]]).astype(np.float32)
+    ids = [f"p{i}" for i in range(len(pts))]  # p12 and p37 are the grids' middles, p50 the stray point
+    order = np.random.default_rng(1).permutation(len(pts))
+    devices = [_sketched(d, pts[part], "") for d, part in zip("abc", np.array_split(order, 3))]
+    for s, part in zip(devices, np.array_split(order, 3)):
+        s.candidate_ids[:] = [ids[i] for i in part]
+    for seed in range(5):
+        picks = get_policy("typical").allocate(devices, 2, set(), np.random.default_rng(seed))
+        assert sorted(p.candidate_id for p in picks) == ["p12", "p37"]
+        assert {p.reason for p in picks} == {"cold-start-typical"}
+    # k-center greedy over the same candidates takes the stray point early (its shortlist is 4 n).
+    far = get_policy("diversity").allocate(devices, 13, set(), np.random.default_rng(0))
+    assert "p50" in [p.candidate_id for p in far][:3]
+
+
+def test_typical_skips_taken_and_falls_back_without_sketches() -> None:
+    pts = np.concatenate([_grid((0, 0)), _grid((100, 0))]).astype(np.float32)
+    a = _sketched("a", pts, "q")
+    picks = get_policy("typical").allocate([a], 2, {("a", "q12")}, np.random.default_rng(0))
+    assert "q12" not in {p.candidate_id for p in picks} and "q37" in {p.candidate_id for p in picks}
+    bare = summ("b", 100, [0.5] * 30)
+    flat = get_policy("typical").allocate([bare], 5, set(), np.random.default_rng(0))
+    assert len({p.candidate_id for p in flat}) == 5 and {p.reason for p in flat} == {"cold-start-uniform"}
+    assert len(get_policy("typical").allocate([bare], 50, set(), np.random.default_rng(0))) == 30
+    assert get_policy("typical").allocate([bare], 0, set(), np.random.default_rng(0)) == []
+    assert get_policy("typical").allocate([], 3, set(), np.random.default_rng(0)) == []
+
+
+def test_typical_subsamples_a_large_candidate_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fedsift.server.allocation import TypicalOverSketches
+    monkeypatch.setattr(TypicalOverSketches, "max_points", 200)
+    rng = np.random.default_rng(0)
+    from dataclasses import replace
+    many = [replace(summ(f"d{i}", 100, list(rng.random(20))), sketches=rng.normal(size=(20, 8)).astype(np.float32))
+            for i in range(100)]
+    alloc = plan_allocation(many, 40, "typical", 0.0, rng)
+    assert len({(p.device_id, p.candidate_id) for p in alloc.picks}) == 40
+
+
+def test_cold_start_rounds_use_their_own_policy() -> None:
+    from fedsift.server import CampaignConfig, ConfigError
+    cfg = CampaignConfig(num_features=4, num_classes=3, cold_start_rounds=2, cold_start_allocation="typical")
+    assert [cfg.validate().allocation_in(r) for r in (1, 2, 3)] == ["typical", "typical", "diversity"]
+    assert CampaignConfig().cold_start_allocation == "typical"
+    cfg.cold_start_allocation = ""
+    assert cfg.allocation_in(1) == "diversity"
+    for field, bad in (("cold_start_allocation", "tipical"), ("allocation", "best")):
+        bad_cfg = CampaignConfig(num_features=4, num_classes=3, **{field: bad})
+        with pytest.raises(ConfigError, match=f"'{field}'.*typical"):
+            bad_cfg.validate()
+
+
+def test_stratified_keeps_each_region_its_share() -> None:
+    rng = np.random.default_rng(0)
+    big = rng.normal(size=(75, 2)).astype(np.float32)
+    small = (rng.normal(size=(25, 2)) + 50).astype(np.float32)
+    a, b = _sketched("a", big, "big"), _sketched("b", small, "small")
+    shares = []
+    for seed in range(30):
+        picks = get_policy("stratified").allocate([a, b], 8, set(), np.random.default_rng(seed))
+        assert len({p.candidate_id for p in picks}) == 8 and {p.reason for p in picks} == {"cold-start-stratified"}
+        n_small = sum(p.device_id == "b" for p in picks)
+        assert 1 <= n_small <= 3  # a uniform draw of 8 misses the small region 10% of the time
+        shares.append(n_small / 8)
+    assert 0.2 <= float(np.mean(shares)) <= 0.3  # each candidate keeps its uniform chance
+    assert get_policy("stratified").allocate([summ("c", 10, [0.5] * 4)], 9, set(), np.random.default_rng(0))

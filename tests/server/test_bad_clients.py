@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -67,21 +68,26 @@ def test_round_finishes_without_the_bad_devices(caplog: pytest.LogCaptureFixture
     assert results[-1].labels == sum(r.new_labels for r in results)
 
 
+def with_query(query: Callable[[DeviceAgent, Message, Context], Message]) -> ClientApp:
+    """An honest device app (3 digits devices) whose query handler is ``query``."""
+    agent = DeviceAgent(SimulatedPoolLoader("digits", 3, 1.0, 0))
+    app = ClientApp()
+    app.query()(lambda msg, context: query(agent, msg, context))
+    app.query("label_request")(agent.label_request)
+    app.query("labels")(agent.labels)
+    app.train()(agent.train)
+    return app
+
+
 def test_a_client_that_raises_is_skipped(caplog: pytest.LogCaptureFixture) -> None:
     data = load_dataset("digits")
-    loader = SimulatedPoolLoader("digits", 3, 1.0, 0)
-    agent = DeviceAgent(loader)
-    app = ClientApp()
 
-    @app.query()
-    def query(msg: Message, context: Context) -> Message:
+    def query(agent: DeviceAgent, msg: Message, context: Context) -> Message:
         if context.node_config["partition-id"] == 0:
             raise RuntimeError("disk full")
         return agent.query(msg, context)
 
-    app.query("label_request")(agent.label_request)
-    app.query("labels")(agent.labels)
-    app.train()(agent.train)
+    app = with_query(query)
     cfg = CampaignConfig(num_features=64, num_classes=10, rounds=1, budget=10, min_nodes=3, train_rounds=1,
                          warmup_train_rounds=0)
     results = []
@@ -142,3 +148,26 @@ def test_an_ack_for_another_device_is_refused(caplog: pytest.LogCaptureFixture) 
         run_inprocess(server, InProcessGrid(app, 3))
     assert "labels_ack.device_id" in caplog.text and "'device-00000' is not the device on node" in caplog.text
     assert 0 < results[-1].labels < 12  # the honest devices' labels count, the hijacked ack does not
+
+
+@pytest.mark.parametrize("cold_start", [0, 1])
+def test_sketches_of_the_wrong_width_are_rejected_not_stacked(cold_start: int,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    data = load_dataset("digits")
+
+    def query(agent: DeviceAgent, msg: Message, context: Context) -> Message:
+        reply = agent.query(msg, context)
+        if context.node_config["partition-id"] == 0:  # right row count, wrong width
+            k = reply.content["arrays"]["sketches"].numpy().shape[0]
+            reply.content["arrays"]["sketches"] = Array(np.ones((k, 5), np.float32))
+        return reply
+
+    app = with_query(query)
+    cfg = CampaignConfig(num_features=data.num_features, num_classes=data.num_classes, rounds=2, budget=12,
+                         min_nodes=3, train_rounds=1, warmup_train_rounds=0, cold_start_rounds=cold_start)
+    results = []
+    server = build_server_app(cfg, SimulatedOracle(data.x_train, data.y_train), None, on_round=results.append)
+    with caplog.at_level(logging.ERROR, logger="fedsift.server.campaign"):
+        run_inprocess(server, InProcessGrid(app, 3))
+    assert "summary.arrays.sketches': 5 columns, expected the query's sketch_dim 32" in caplog.text
+    assert [r.devices for r in results[1:]] == [2, 2] and results[-1].labels == 24

@@ -1,0 +1,59 @@
+"""The cold-start benchmark: arms, paired differences and the report on a tiny setting."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fedsift.simulations.benchmarks import cold_start as cs
+
+
+@pytest.fixture(scope="module")
+def setting() -> dict:
+    return cs.run_setting("digits", clients=3, alpha=0.5, seeds=[1, 2], policies=["typical", "proportional"],
+                          rounds=2, budget=10)
+
+
+def test_every_policy_runs_beside_random_both_ways(setting: dict) -> None:
+    assert set(setting["arms"]) == {f"{p}:{a}" for p in ("fed", "fedsel")
+                                    for a in ("random", "auto@typical", "auto@proportional")}
+    for arm in setting["arms"].values():
+        assert len(arm["curves"]) == 2 and [round(x) for x in arm["labels"] if x > 0] == [10, 20]
+
+
+def test_paired_differences_are_per_seed_differences_to_random(setting: dict) -> None:
+    arms = setting["arms"]
+    for policy in ("typical", "proportional"):
+        for prefix in ("fed", "fedsel"):
+            rows = setting["paired"][policy][prefix]
+            assert [r["labels"] for r in rows] == [10, 20]
+            for r in rows:
+                def at(name: str) -> np.ndarray:
+                    return np.array([next(p["accuracy"] for p in c if round(p["labels"]) == r["labels"])
+                                     for c in arms[name]["curves"]])
+                d = 100 * (at(f"{prefix}:auto@{policy}") - at(f"{prefix}:random"))
+                assert r["diff"] == pytest.approx(d.mean()) and r["se"] == pytest.approx(d.std(ddof=1) / np.sqrt(2))
+
+
+def test_report_has_a_row_per_policy(setting: dict) -> None:
+    text = cs.report({"settings": [setting], "wall_seconds": 1.0})
+    assert "| typical |" in text and "| proportional |" in text and "10 labels" in text
+    assert "fed:random accuracy" in text
+
+
+def test_arguments_name_an_unknown_policy(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cs.parse_args(["--policies", "typical", "tipical"])
+    assert "unknown allocation policy 'tipical'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cs.parse_args(["--rounds", "0"])
+
+
+def test_report_of_a_stored_file_names_a_bad_one(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"settings": [{"arms": {}}]}')
+    with pytest.raises(SystemExit, match="bad.json: not a cold-start result"):
+        cs.main(["--report", str(bad)])
+    (tmp_path / "junk.json").write_text("{not json")
+    with pytest.raises(SystemExit, match="junk.json: not a cold-start result"):
+        cs.main(["--report", str(tmp_path / "junk.json")])
