@@ -121,9 +121,45 @@ def read_result(path: Path) -> dict[str, Any]:
         result = json.loads(Path(path).read_text(encoding="utf-8"))
         for setting in result["settings"]:
             setting["paired"] = paired_by_count(setting)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise SimulationError(f"{path}: not a cold-start result ({exc.__class__.__name__}: {exc})") from exc
     return result
+
+
+def merge_results(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Pool results of disjoint seeds: per setting, the policies every result ran, their curves joined.
+
+    Raises :class:`~fedsift.simulations.errors.SimulationError` when two results share a
+    seed of the same setting.
+    """
+    from fedsift.simulations.errors import SimulationError
+
+    pooled: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for result in results:
+        for st in result["settings"]:
+            key = (st["dataset"], st["clients"], st["alpha"], st["rounds"], st["budget"], st["strategy"])
+            into = pooled.get(key)
+            if into is None:
+                pooled[key] = {**st, "seeds": list(st["seeds"]), "policies": list(st["policies"]),
+                               "arms": {name: {"kind": a["kind"], "curves": list(a["curves"])}
+                                        for name, a in st["arms"].items()}}
+                continue
+            shared = set(into["seeds"]) & set(st["seeds"])
+            if shared:
+                raise SimulationError(f"{st['dataset']}, alpha {st['alpha']}: seed {min(shared)} is in two results")
+            into["seeds"] += st["seeds"]
+            into["policies"] = [p for p in into["policies"] if p in st["policies"]]
+            into["arms"] = {name: {"kind": a["kind"], "curves": a["curves"] + st["arms"][name]["curves"]}
+                            for name, a in into["arms"].items() if name in st["arms"]}
+    settings = []
+    for st in pooled.values():
+        keep = {"random", *(f"{st['strategy']}@{p}" for p in st["policies"])}
+        arms = {name: Arm(name, a["kind"], a["curves"]) for name, a in st["arms"].items()
+                if name.split(":", 1)[1] in keep}
+        st["arms"] = _summarize(arms, float("inf"))
+        st["paired"] = paired_by_count(st)
+        settings.append(st)
+    return {"settings": settings, "wall_seconds": sum(r.get("wall_seconds", 0.0) for r in results)}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -136,8 +172,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS, help="rounds per run (the first is the cold start)")
     p.add_argument("--strategy", default="auto")
     p.add_argument("--json", type=Path, default=None, help="write the results here; rewritten after every setting")
-    p.add_argument("--report", type=Path, default=None, metavar="JSON",
-                   help="run nothing: print the report of a stored result")
+    p.add_argument("--report", type=Path, nargs="+", default=None, metavar="JSON",
+                   help="run nothing: print the report of stored results (several: disjoint seeds, pooled)")
     args = p.parse_args(argv)
     from fedsift.server.allocation import available_policies
 
@@ -156,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         from fedsift.simulations.errors import SimulationError
 
         try:
-            print(report(read_result(args.report)))
+            print(report(merge_results([read_result(path) for path in args.report])))
         except SimulationError as exc:
             raise SystemExit(f"cold_start --report: {exc}") from exc
         return 0

@@ -25,8 +25,8 @@ Schedule (``SCHEDULES``), following shared/LABEL-EFFICIENCY.md: one cold-start r
 ``budget`` random labels, then ``budget`` labels per round chosen by the strategy, up to
 800 labels for digits (50 x 16) and 1600 for MNIST-1D and the text data (100 x 16: their
 cold start is 100 random labels, not 50). Federated runs keep the campaign defaults
-(cross-device diversity allocation over 32-dim sketches, its cold-start round spent by the
-``typical`` allocation, 10% random slice per round, the default federated training);
+(cross-device diversity allocation over 32-dim sketches, also for the random candidates of
+the cold-start round, 10% random slice per round, the default federated training);
 ``fed:random`` is uniform random sampling (proportional allocation, no sketches).
 
 Reported per arm: mean +- std test accuracy at each label count, the normalized area

@@ -164,7 +164,7 @@ def test_cold_start_rounds_use_their_own_policy() -> None:
     from fedsift.server import CampaignConfig, ConfigError
     cfg = CampaignConfig(num_features=4, num_classes=3, cold_start_rounds=2, cold_start_allocation="typical")
     assert [cfg.validate().allocation_in(r) for r in (1, 2, 3)] == ["typical", "typical", "diversity"]
-    assert CampaignConfig().cold_start_allocation == "typical"
+    assert CampaignConfig().cold_start_allocation == "diversity"
     cfg.cold_start_allocation = ""
     assert cfg.allocation_in(1) == "diversity"
     for field, bad in (("cold_start_allocation", "tipical"), ("allocation", "best")):

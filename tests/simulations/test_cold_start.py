@@ -57,3 +57,24 @@ def test_report_of_a_stored_file_names_a_bad_one(tmp_path, capsys: pytest.Captur
     (tmp_path / "junk.json").write_text("{not json")
     with pytest.raises(SystemExit, match="junk.json: not a cold-start result"):
         cs.main(["--report", str(tmp_path / "junk.json")])
+
+
+def test_merge_pools_disjoint_seeds_of_the_policies_all_ran(setting: dict) -> None:
+    import copy
+
+    from fedsift.simulations.errors import SimulationError
+
+    other = copy.deepcopy(setting)
+    other["seeds"] = [3, 4]
+    other["policies"] = ["typical"]
+    for name in ("fed:auto@proportional", "fedsel:auto@proportional"):
+        del other["arms"][name]
+    merged = cs.merge_results([{"settings": [setting]}, {"settings": [other]}])
+    (st,) = merged["settings"]
+    assert st["seeds"] == [1, 2, 3, 4] and st["policies"] == ["typical"]
+    assert set(st["arms"]) == {"fed:random", "fedsel:random", "fed:auto@typical", "fedsel:auto@typical"}
+    assert all(len(a["curves"]) == 4 for a in st["arms"].values())
+    for mine, alone in zip(st["paired"]["typical"]["fed"], setting["paired"]["typical"]["fed"]):
+        assert mine["diff"] == pytest.approx(alone["diff"])  # the same runs twice: the same mean
+    with pytest.raises(SimulationError, match="seed 1 is in two results"):
+        cs.merge_results([{"settings": [setting]}, {"settings": [setting]}])
