@@ -78,3 +78,10 @@ def test_merge_pools_disjoint_seeds_of_the_policies_all_ran(setting: dict) -> No
         assert mine["diff"] == pytest.approx(alone["diff"])  # the same runs twice: the same mean
     with pytest.raises(SimulationError, match="seed 1 is in two results"):
         cs.merge_results([{"settings": [setting]}, {"settings": [setting]}])
+
+
+def test_a_uniform_cold_start_draws_the_random_baselines_batch(setting: dict) -> None:
+    # Same seed, same proportional draw: the first round of @proportional is fed:random's, so the
+    # other policies' first-round differences are the policy's, not a second draw's.
+    first = setting["paired"]["proportional"]["fed"][0]
+    assert first["labels"] == 10 and first["diff"] == 0.0 and first["se"] == 0.0
