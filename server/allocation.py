@@ -217,6 +217,7 @@ class _ClusteredSketches(AllocationPolicy):
     """
 
     max_points: ClassVar[int] = 4000
+    reason: ClassVar[str]  # each pick's reason, for the provenance log
 
     def allocate(self, summaries: Sequence[Summary], n: int, taken: set[tuple[str, str]],
                  rng: np.random.Generator) -> list[Pick]:
@@ -235,8 +236,6 @@ class _ClusteredSketches(AllocationPolicy):
         labels = KMeans(n_clusters=k, n_init=1, random_state=int(rng.integers(2**31 - 1))).fit_predict(sk)
         return [Pick(rows[i][0], rows[i][1], score, self.reason)
                 for i, score in self.choose(sk, labels, k, rng)][:n]
-
-    reason: ClassVar[str]
 
     @abstractmethod
     def choose(self, sketches: np.ndarray, labels: np.ndarray, k: int,

@@ -25,8 +25,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from fedsift.offline import apply_offline_environment
 
 from .label_efficiency import SCHEDULES, Arm, _campaign, _per_seed, _sem, _summarize, write_json
