@@ -162,6 +162,8 @@ class Campaign(RoundWaves):
             self.strategy = DifferentialPrivacyServerSideFixedClipping(
                 self.strategy, noise_multiplier=self.cfg.dp_noise_multiplier,
                 clipping_norm=self.cfg.dp_clipping_norm, num_sampled_clients=self.cfg.min_nodes)
+        if self.cfg.auto_reward == "test" and evaluator is None:
+            raise ConfigError("auto_reward", "test", "needs a held-out test set (an evaluator); none was given")
         self.selector = make_selector(self.cfg.strategy, tuple(self.cfg.auto_arms))
         self.planner = BudgetPlanner(BudgetConfig(
             per_round=self.cfg.budget, total=self.cfg.total_budget, annotators=self.cfg.annotators,
@@ -346,7 +348,7 @@ class Campaign(RoundWaves):
         for x, y, key in fresh:
             if self.state:
                 self.state.save_validation(x, y, key)
-        if not self.cfg.holds_out_validation:
+        if not self.cfg.holds_out_validation and self.cfg.auto_reward != "test":
             self._prequential_reward(model, fresh)
         if self.state is not None:
             to_deliver = [s for _, s in self.state.undelivered() if s.device_id in self.node_of]
@@ -356,12 +358,15 @@ class Campaign(RoundWaves):
         new += sel.caught_up
         previous, model = model, self.publish(layers)
         val_new = self.validation.accuracy(model.onnx)
-        if self.cfg.holds_out_validation and rnd > self.cfg.cold_start_rounds:
+        accuracy = self.evaluate(model)
+        if rnd > self.cfg.cold_start_rounds and self.cfg.auto_reward == "test":
+            self._reward(sel.strategy, accuracy - self.evaluate(previous))
+        elif rnd > self.cfg.cold_start_rounds and self.cfg.holds_out_validation:
             self._reward(sel.strategy, val_new - self.validation.accuracy(previous.onnx))
         self.last_arm = sel.strategy if rnd > self.cfg.cold_start_rounds else None
         self.planner.observe(self.total_labels, val_new)
         result = RoundResult(
-            rnd, self.total_labels, new, self.evaluate(model), model.version, sel.devices,
+            rnd, self.total_labels, new, accuracy, model.version, sel.devices,
             rejected=sorted(set(rejected)), refused=sel.refused,
             summary_bytes_per_device=sel.summary_bytes_per_device,
             seconds=sel.seconds + time.perf_counter() - start, strategy=sel.strategy, budget=sel.budget,

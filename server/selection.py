@@ -31,7 +31,9 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 AUTO = "auto"
+ROUND_ROBIN = "round-robin"
 DEFAULT_ARMS = ("hybrid", "badge")
+SELECTORS = (AUTO, ROUND_ROBIN)  # campaign strategies that choose among device strategies each round
 
 
 @dataclass
@@ -137,6 +139,30 @@ class AutoStrategy:
         return {a: float(coef[col[a]] + coef[-1] / (n + 1)) for a in self.arms}
 
 
-def make_selector(name: str, arms: tuple[str, ...] = DEFAULT_ARMS) -> FixedStrategy | AutoStrategy:
-    """``auto`` gives the bandit, any other name a fixed strategy."""
-    return AutoStrategy(arms=arms) if name == AUTO else FixedStrategy(name)
+@dataclass
+class RoundRobin:
+    """The ``auto`` arms in turn, one a round, whatever they gain: the bandit's no-learning baseline.
+
+    The arm of round ``rnd`` is ``arms[rnd % len(arms)]``, so a restarted campaign plays
+    the same arm it would have played.
+    """
+
+    arms: tuple[str, ...] = DEFAULT_ARMS
+
+    def choose(self, rnd: int) -> StrategyChoice:
+        return StrategyChoice(self.arms[rnd % len(self.arms)], "round-robin over the auto arms")
+
+    def reward(self, strategy: str, gain: float) -> None:
+        """Round-robin does not learn: rewards are only logged."""
+
+
+Selector = FixedStrategy | AutoStrategy | RoundRobin
+
+
+def make_selector(name: str, arms: tuple[str, ...] = DEFAULT_ARMS) -> Selector:
+    """``auto`` gives the bandit, ``round-robin`` cycles through ``arms``, any other name is a fixed strategy."""
+    if name == AUTO:
+        return AutoStrategy(arms=arms)
+    if name == ROUND_ROBIN:
+        return RoundRobin(arms=arms)
+    return FixedStrategy(name)

@@ -60,11 +60,15 @@ class SimulationConfig:
         if not self.alpha > 0:
             raise SimulationError(f"alpha must be > 0; got {self.alpha}")
         from fedsift.edge_runtime import available_strategies
+        from fedsift.server.selection import SELECTORS
 
         known = available_strategies()
-        for name in [self.campaign.strategy, *self.campaign.auto_arms]:
-            if name != "auto" and name not in known:
-                raise SimulationError(f"unknown strategy '{name}'; choose auto or one of {', '.join(known)}")
+        if self.campaign.strategy not in SELECTORS and self.campaign.strategy not in known:
+            raise SimulationError(f"unknown strategy '{self.campaign.strategy}'; choose "
+                                  f"{' or '.join(SELECTORS)} or one of {', '.join(known)}")
+        for name in self.campaign.auto_arms:
+            if name not in known:
+                raise SimulationError(f"unknown auto arm '{name}'; choose from {', '.join(known)}")
         return self
 
     def to_dict(self) -> dict[str, Any]:

@@ -17,19 +17,15 @@ like ``fed:random``'s (the same picks); later rounds differ by the strategy.
 from __future__ import annotations
 
 import argparse
-import json
-import logging
 import sys
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from fedsift.offline import apply_offline_environment
 
+from .common import Progress, print_stored, quiet_logs, read_stored, with_wall_time
 from .label_efficiency import SCHEDULES, Arm, _campaign, _per_seed, _sem, _summarize, write_json
-
-logger = logging.getLogger(__name__)
 
 POLICIES = ("diversity", "typical", "proportional")
 DEFAULT_SEEDS = (110, 111, 112, 113, 114)
@@ -106,22 +102,16 @@ def report(result: dict[str, Any]) -> str:
             rows.append("| fed:random accuracy | " + " | ".join(f"{m:.3f}" for x, m in zip(base["labels"], base["mean"])
                                                                 if x > 0) + " |")
         parts.append(head + "\n\n" + "\n".join(rows))
-    if "wall_seconds" in result:
-        parts.append(f"wall time: {result['wall_seconds']:.0f} s")
-    return "\n\n".join(parts)
+    return with_wall_time(parts, result)
 
 
 def read_result(path: Path) -> dict[str, Any]:
     """A stored result, its paired differences recomputed from the per-seed curves."""
-    from fedsift.simulations.errors import SimulationError
 
-    try:
-        result = json.loads(Path(path).read_text(encoding="utf-8"))
-        for setting in result["settings"]:
-            setting["paired"] = paired_by_count(setting)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise SimulationError(f"{path}: not a cold-start result ({exc.__class__.__name__}: {exc})") from exc
-    return result
+    def recompute(setting: dict[str, Any]) -> None:
+        setting["paired"] = paired_by_count(setting)
+
+    return read_stored(path, "a cold-start", recompute)
 
 
 def merge_results(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -187,31 +177,15 @@ def main(argv: list[str] | None = None) -> int:
     apply_offline_environment()
     args = parse_args(argv)
     if args.report is not None:
-        from fedsift.simulations.errors import SimulationError
-
-        try:
-            print(report(merge_results([read_result(path) for path in args.report])))
-        except SimulationError as exc:
-            raise SystemExit(f"cold_start --report: {exc}") from exc
-        return 0
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    import flwr  # noqa: F401  (importing flwr resets its logger: set levels afterwards)
-
-    for name in ("flwr", "fedsift.server", "fedsift.simulations.runner"):
-        logging.getLogger(name).setLevel(logging.ERROR)
+        return print_stored("cold_start", lambda: merge_results([read_result(path) for path in args.report]), report)
+    quiet_logs()
     grid = [(d, c, a) for d in args.datasets for c in args.clients for a in args.alphas]
-    total = len(grid) * len(args.seeds) * (len(args.policies) + 1)
-    start, count, settings = time.perf_counter(), [0], []
-
-    def progress(label: str) -> None:
-        count[0] += 1
-        print(f"[{count[0]}/{total}] {label} ({time.perf_counter() - start:.0f} s)", file=sys.stderr, flush=True)
-
+    progress = Progress(len(grid) * len(args.seeds) * (len(args.policies) + 1))
+    settings: list[dict[str, Any]] = []
     for dataset, clients, alpha in grid:
         settings.append(run_setting(dataset, clients, alpha, args.seeds, args.policies, args.rounds,
                                     args.strategy, on_run=progress))
-        result = {"settings": settings, "wall_seconds": time.perf_counter() - start,
-                  "partial": len(settings) < len(grid)}
+        result = {"settings": settings, "wall_seconds": progress.seconds, "partial": len(settings) < len(grid)}
         if args.json is not None:
             write_json(result, args.json)
     print(report(result))

@@ -92,3 +92,34 @@ def test_server_lr_scales_the_averaged_update() -> None:
     for one, two in zip(moves[1.0], moves[2.0]):
         np.testing.assert_allclose(two, 2.0 * one, rtol=1e-4, atol=1e-6)
     assert CampaignConfig().server_lr == 2.0
+
+
+def _digits_campaign(cfg: CampaignConfig, evaluator: TestSetEvaluator | None) -> list:
+    from fedsift.client import build_client_app
+    from fedsift.server import build_server_app
+    from fedsift.simulations import InProcessGrid, SimulatedOracle, SimulatedPoolLoader, load_dataset, run_inprocess
+
+    data = load_dataset("digits")
+    done: list = []
+    server = build_server_app(cfg, SimulatedOracle(data.x_train, data.y_train), evaluator, on_done=done.append)
+    run_inprocess(server, InProcessGrid(build_client_app(SimulatedPoolLoader("digits", 3, 1.0, 0)), 3))
+    return done
+
+
+def test_test_set_reward_is_each_rounds_held_out_accuracy_gain() -> None:
+    from fedsift.simulations import load_dataset
+
+    data = load_dataset("digits")
+    cfg = CampaignConfig(num_features=64, num_classes=10, rounds=4, budget=12, min_nodes=3, cold_start_rounds=1,
+                         auto_reward="test")
+    (campaign,) = _digits_campaign(cfg, TestSetEvaluator(data.x_test, data.y_test))
+    acc = [r.accuracy for r in campaign.results]
+    played = [r.strategy for r in campaign.results[2:]]
+    assert [a for a, _ in campaign.selector.history] == played  # every round after the cold start, at once
+    assert [g for _, g in campaign.selector.history] == pytest.approx([acc[r] - acc[r - 1] for r in (2, 3, 4)])
+
+
+def test_test_set_reward_without_a_test_set_is_refused() -> None:
+    cfg = CampaignConfig(num_features=64, num_classes=10, rounds=2, budget=12, min_nodes=3, auto_reward="test")
+    with pytest.raises(ConfigError, match="auto_reward.*needs a held-out test set"):
+        _digits_campaign(cfg, None)

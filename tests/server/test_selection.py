@@ -70,3 +70,17 @@ def test_auto_measures_rewards_against_the_shrinking_trend(trend: str) -> None:
     assert fitted[:2] == raw[:2] == ["bad", "good"]
     assert fitted[6:].count("good") >= 15
     assert raw[6:].count("good") < fitted[6:].count("good")
+
+
+def test_round_robin_cycles_the_arms_whatever_they_gain() -> None:
+    from fedsift.server.selection import RoundRobin
+
+    rr = make_selector("round-robin", ("a", "b", "c"))
+    assert isinstance(rr, RoundRobin)
+    plays = []
+    for r in range(2, 8):
+        arm = rr.choose(r).strategy
+        plays.append(arm)
+        rr.reward(arm, 1.0 if arm == "a" else -1.0)
+    assert plays == ["c", "a", "b", "c", "a", "b"]
+    assert make_selector("round-robin", ("a", "b", "c")).choose(5).strategy == rr.choose(5).strategy  # restart-safe

@@ -17,3 +17,18 @@ def test_labeled_rows_follow_the_rounds_and_lie_in_the_devices_pools() -> None:
     assert res.labeled_rows[1] == last[:9]  # cumulative, in order
     data = load_dataset("digits")
     assert all(0 <= r < data.x_train.shape[0] for r in last)
+
+
+def test_strategy_names_are_checked_before_anything_runs() -> None:
+    import pytest
+
+    from fedsift.simulations import SimulationError
+
+    def sim(**kw: object) -> SimulationConfig:
+        return SimulationConfig(dataset="digits", clients=3, campaign=CampaignConfig(**kw))  # type: ignore[arg-type]
+
+    assert sim(strategy="round-robin").validate().campaign.strategy == "round-robin"
+    with pytest.raises(SimulationError, match="unknown strategy 'marginn'; choose auto or round-robin or one of"):
+        sim(strategy="marginn").validate()
+    with pytest.raises(SimulationError, match="unknown auto arm 'auto'"):  # the bandit is not one of its own arms
+        sim(auto_arms=["hybrid", "auto"]).validate()
