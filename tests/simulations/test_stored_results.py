@@ -6,17 +6,20 @@ from pathlib import Path
 
 import pytest
 
+from fedsift.simulations.benchmarks import auto_study
 from fedsift.simulations.benchmarks import cold_start as cs
 from fedsift.simulations.benchmarks import label_efficiency as le
 
 RESULTS = Path(__file__).resolve().parents[2] / "simulations" / "benchmarks" / "results"
 FILES = sorted(RESULTS.glob("le_*.json"))
 COLD_START = sorted(RESULTS.glob("cold_start_*.json"))
+AUTO_STUDY = sorted(RESULTS.glob("auto_study_*.json"))
 
 
 def test_there_are_stored_results() -> None:
-    assert FILES and COLD_START, f"no stored results under {RESULTS}"
-    assert {p.name for p in RESULTS.glob("*.json")} == {p.name for p in FILES + COLD_START}, "a file no test reads"
+    assert FILES and COLD_START and AUTO_STUDY, f"no stored results under {RESULTS}"
+    read = {p.name for p in FILES + COLD_START + AUTO_STUDY}
+    assert {p.name for p in RESULTS.glob("*.json")} == read, "a file no test reads"
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
@@ -41,3 +44,15 @@ def test_each_stored_cold_start_result_reports_what_it_holds(path: Path) -> None
         assert set(setting["paired"]) == set(setting["policies"]) and setting["policies"]
     text = cs.report(result)
     assert all(f"| {p} |" in text for p in result["settings"][0]["policies"])
+
+
+@pytest.mark.parametrize("path", AUTO_STUDY, ids=[p.name for p in AUTO_STUDY])
+def test_each_stored_auto_study_compares_every_variant_with_the_arms(path: Path) -> None:
+    result = auto_study.read_result(path)
+    for setting in result["settings"]:
+        cmp = setting["compare"]
+        assert set(cmp) == set(setting["variants"]) and set(setting["arms"]) < set(cmp)
+        for name, entry in cmp.items():
+            assert ("worst" in entry) == (name not in setting["arms"]), f"{path.name}: {name}"
+    text = auto_study.report(result)
+    assert all(f"| {v} |" in text for v in result["settings"][0]["variants"])
