@@ -183,15 +183,21 @@ class DiversityOverSketches(AllocationPolicy):
 
     name = "diversity"
     shortlist_factor: ClassVar[int] = 4
+    reason: ClassVar[str] = "cross-device-diversity"  # each pick's reason, for the provenance log
+
+    def shortlist(self, summaries: Sequence[Summary], n: int,
+                  taken: set[tuple[str, str]]) -> list[tuple[float, str, str, np.ndarray]]:
+        """(score, device, candidate, sketch) rows k-center runs over, best score first."""
+        rows = [(float(sc), s.device_id, cid, s.sketches[j]) for s in summaries
+                for j, (cid, sc) in enumerate(zip(s.candidate_ids, s.scores)) if (s.device_id, cid) not in taken]
+        rows.sort(key=lambda t: (-t[0], t[1], t[2]))
+        return rows[: self.shortlist_factor * n]
 
     def allocate(self, summaries: Sequence[Summary], n: int, taken: set[tuple[str, str]],
                  rng: np.random.Generator) -> list[Pick]:
-        rows = [(float(sc), s.device_id, cid, s.sketches[j]) for s in summaries
-                for j, (cid, sc) in enumerate(zip(s.candidate_ids, s.scores)) if (s.device_id, cid) not in taken]
-        if not rows or n <= 0:
+        rows = self.shortlist(summaries, n, taken) if n > 0 else []
+        if not rows:
             return []
-        rows.sort(key=lambda t: (-t[0], t[1], t[2]))
-        rows = rows[: self.shortlist_factor * n]
         sk = np.stack([r[3] for r in rows]).astype(np.float32)
         if sk.shape[1] == 0:
             return [Pick(d, c, sc, "global-top-k") for sc, d, c, _ in rows[:n]]
@@ -200,12 +206,50 @@ class DiversityOverSketches(AllocationPolicy):
         i = 0
         for _ in range(min(n, len(rows))):
             sc, d, c, _ = rows[i]
-            picks.append(Pick(d, c, sc, "cross-device-diversity"))
+            picks.append(Pick(d, c, sc, self.reason))
             diff = sk - sk[i]
             dist = np.minimum(dist, np.einsum("ij,ij->i", diff, diff))
             dist[i] = -1.0
             i = int(np.argmax(dist))
         return picks
+
+
+@register_policy
+class PoolWeightedDiversity(DiversityOverSketches):
+    """Cold-start allocation: k-center greedy over a shortlist drawn in proportion to pool size.
+
+    In the cold-start rounds each device offers a uniform sample of its pool, but the same
+    number of candidates whatever its pool size, so the union over-represents small
+    pools. Under label skew (small Dirichlet alpha) that is a skewed class mix: on
+    rt-text at alpha 0.1 one seed's union held 37% positives against 58% in the pools,
+    and k-center's batch followed it. This policy shortlists each device's best
+    candidates in proportion to its pool size (largest remainder), the shortlist kept
+    small enough that no device's candidates run out, so it is a uniform sample of the
+    union of pools; k-center then spreads the batch over it.
+    """
+
+    name = "pool-diversity"
+    reason = "pool-weighted-diversity"
+
+    def shortlist(self, summaries: Sequence[Summary], n: int,
+                  taken: set[tuple[str, str]]) -> list[tuple[float, str, str, np.ndarray]]:
+        live = [(s, [j for j, cid in enumerate(s.candidate_ids) if (s.device_id, cid) not in taken])
+                for s in summaries if s.pool_size > 0]
+        live = [(s, idx) for s, idx in live if idx]
+        if not live:
+            return []
+        pools = np.array([s.pool_size for s, _ in live], dtype=float)
+        caps = np.array([len(idx) for _, idx in live], dtype=np.int64)
+        # the largest shortlist whose proportional quotas fit every device's candidates
+        fits = int(np.floor((caps / pools).min() * pools.sum()))
+        size = min(self.shortlist_factor * n, int(caps.sum()), max(fits, n))
+        quotas = largest_remainder(pools, size, caps)
+        rows = []
+        for (s, idx), q in zip(live, quotas):
+            best = sorted(idx, key=lambda j: (-float(s.scores[j]), s.candidate_ids[j]))[:q]
+            rows += [(float(s.scores[j]), s.device_id, s.candidate_ids[j], s.sketches[j]) for j in best]
+        rows.sort(key=lambda t: (-t[0], t[1], t[2]))
+        return rows
 
 
 class _ClusteredSketches(AllocationPolicy):

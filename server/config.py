@@ -33,12 +33,14 @@ class CampaignConfig:
         Their random candidates are spent by ``cold_start_allocation``.
     cold_start_allocation : str
         Allocation policy of the cold-start rounds ("" = ``allocation``). The default,
-        ``diversity``, runs k-center greedy over all devices' random candidates, so the
-        first batch is spread over the data; ``typical`` (TypiClust over sketches) takes
-        the most typical candidate of each cluster of them; ``stratified`` keeps the
-        batch random but stratified by cluster; ``proportional`` keeps it uniformly
-        random. Compared by ``simulations/benchmarks/cold_start.py``: over 10 seeds
-        k-center has the best mean; none wins on every data set.
+        ``pool-diversity``, runs k-center greedy over a shortlist of the devices' random
+        candidates drawn in proportion to their pool sizes, so the first batch is spread
+        over the data and follows its class mix under label skew; ``diversity`` runs
+        k-center over all candidates (every device offers as many, so small pools weigh
+        more); ``typical`` (TypiClust over sketches) takes the most typical candidate of
+        each cluster of them; ``stratified`` keeps the batch random but stratified by
+        cluster; ``proportional`` keeps it uniformly random. Compared by
+        ``simulations/benchmarks/cold_start.py``: none wins on every data set.
     random_fraction : float
         Share of every round's budget spent on a uniformly random slice of all pools.
     top_k : int
@@ -125,7 +127,7 @@ class CampaignConfig:
     strategy: str = "auto"
     allocation: str = "diversity"
     cold_start_rounds: int = 2
-    cold_start_allocation: str = "diversity"
+    cold_start_allocation: str = "pool-diversity"
     random_fraction: float = 0.1
     top_k: int = 0
     num_bins: int = 10

@@ -27,7 +27,7 @@ from fedsift.offline import apply_offline_environment
 from .common import Progress, print_stored, quiet_logs, read_stored, with_wall_time
 from .label_efficiency import SCHEDULES, Arm, _campaign, _per_seed, _sem, _summarize, write_json
 
-POLICIES = ("diversity", "typical", "proportional")
+POLICIES = ("pool-diversity", "diversity", "typical", "proportional")
 DEFAULT_SEEDS = (110, 111, 112, 113, 114)
 DEFAULT_ROUNDS = 4
 

@@ -83,6 +83,42 @@ def test_diversity_skips_cross_device_near_duplicates() -> None:
     assert set(ids) == {"a-0", "a-1", "b-1"}
 
 
+def test_pool_diversity_shortlists_in_proportion_to_pools() -> None:
+    from dataclasses import replace
+    rng = np.random.default_rng(0)
+    # equal offers (100 each) from pools of 900 and 100: plain k-center sees them half and half
+    big = replace(summ("a", 900, list(rng.random(100))), sketches=rng.normal(size=(100, 4)).astype(np.float32))
+    small = replace(summ("b", 100, list(rng.random(100))), sketches=rng.normal(size=(100, 4)).astype(np.float32))
+    rows = get_policy("pool-diversity").shortlist([big, small], 20, set())
+    assert len(rows) == 80 and sum(r[1] == "a" for r in rows) == 72  # 4 x 20, split 9:1
+    assert [r[0] for r in rows] == sorted((r[0] for r in rows), reverse=True)  # best first
+    picks = get_policy("pool-diversity").allocate([big, small], 20, set(), np.random.default_rng(0))
+    assert len(picks) == 20 and {(p.device_id, p.candidate_id) for p in picks} <= {(r[1], r[2]) for r in rows}
+    assert {p.reason for p in picks} == {"pool-weighted-diversity"}
+    even = get_policy("pool-diversity").shortlist([big, replace(small, pool_size=900)], 20, set())
+    assert sum(r[1] == "a" for r in even) == 40  # equal pools: an even split
+
+
+def test_pool_diversity_shrinks_the_shortlist_to_fit_a_large_pool() -> None:
+    from dataclasses import replace
+    a = replace(summ("a", 9000, [0.5] * 10), sketches=np.eye(10, 3, dtype=np.float32))
+    b = replace(summ("b", 1000, [0.5] * 10), sketches=np.eye(10, 3, dtype=np.float32))
+    rows = get_policy("pool-diversity").shortlist([a, b], 5, set())
+    # 20 would need 18 of a's 10 offers; 11 keeps the 9:1 split within them
+    assert len(rows) == 11 and sum(r[1] == "a" for r in rows) == 10
+    taken = {("a", f"a-{i}") for i in range(10)}
+    assert {r[1] for r in get_policy("pool-diversity").shortlist([a, b], 5, taken)} == {"b"}
+    assert get_policy("pool-diversity").allocate([replace(a, pool_size=0)], 5, set(), np.random.default_rng(0)) == []
+
+
+def test_pool_diversity_skips_cross_device_near_duplicates() -> None:
+    from dataclasses import replace
+    a = replace(summ("a", 10, [0.9, 0.8]), sketches=np.array([[0.0, 0.0], [5.0, 5.0]], np.float32))
+    b = replace(summ("b", 10, [0.85, 0.1]), sketches=np.array([[0.01, 0.0], [-5.0, 5.0]], np.float32))
+    ids = [p.candidate_id for p in get_policy("pool-diversity").allocate([a, b], 3, set(), np.random.default_rng(0))]
+    assert ids[0] == "a-0" and set(ids) == {"a-0", "a-1", "b-1"}
+
+
 def test_diversity_over_10k_devices_runs() -> None:
     rng = np.random.default_rng(0)
     from dataclasses import replace
@@ -164,7 +200,7 @@ def test_cold_start_rounds_use_their_own_policy() -> None:
     from fedsift.server import CampaignConfig, ConfigError
     cfg = CampaignConfig(num_features=4, num_classes=3, cold_start_rounds=2, cold_start_allocation="typical")
     assert [cfg.validate().allocation_in(r) for r in (1, 2, 3)] == ["typical", "typical", "diversity"]
-    assert CampaignConfig().cold_start_allocation == "diversity"
+    assert CampaignConfig().cold_start_allocation == "pool-diversity"
     cfg.cold_start_allocation = ""
     assert cfg.allocation_in(1) == "diversity"
     for field, bad in (("cold_start_allocation", "tipical"), ("allocation", "best")):

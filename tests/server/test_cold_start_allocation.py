@@ -11,7 +11,7 @@ from fedsift.server import CampaignConfig, build_server_app
 from fedsift.simulations import InProcessGrid, SimulatedOracle, SimulatedPoolLoader, load_dataset, run_inprocess
 
 
-@pytest.mark.parametrize("policy", ["typical", "stratified"])
+@pytest.mark.parametrize("policy", ["pool-diversity", "typical", "stratified"])
 def test_cold_start_rounds_use_their_policy_then_the_main_one(policy: str, caplog: pytest.LogCaptureFixture) -> None:
     data = load_dataset("digits")
     cfg = CampaignConfig(num_features=64, num_classes=10, rounds=3, budget=12, min_nodes=3, train_rounds=1,
