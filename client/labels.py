@@ -20,7 +20,7 @@ from pathlib import Path
 
 from flwr.app import ConfigRecord, Context
 
-from fedsift.privacy.transactions import transaction
+from fedsift.privacy.transactions import SchemaMismatch, ensure_schema, transaction
 
 from .errors import ClientError
 
@@ -55,13 +55,10 @@ class DeviceStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
             self.db.execute("PRAGMA journal_mode=WAL")
-            found = int(self.db.execute("PRAGMA user_version").fetchone()[0])
-            tables = {t for (t,) in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            if (found == 0 and tables) or found not in (0, STORE_VERSION):
-                raise DeviceStoreError(f"device store {self.path}: not a fedsift device store (schema version "
-                                       f"{found}, tables {sorted(tables)[:5]})")
-            self.db.executescript(_SCHEMA)
-            self.db.execute(f"PRAGMA user_version = {STORE_VERSION}")
+            try:
+                ensure_schema(self.db, _SCHEMA, STORE_VERSION)
+            except SchemaMismatch as exc:
+                raise DeviceStoreError(f"device store {self.path}: not a fedsift device store ({exc})") from None
         except (OSError, sqlite3.DatabaseError) as exc:
             raise DeviceStoreError(f"device store {self.path}: {exc}") from exc
 

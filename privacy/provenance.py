@@ -42,6 +42,7 @@ from pathlib import Path
 from fedsift.privacy import merkle
 from fedsift.privacy.checkpoint import CheckpointSigner, checkpoint_text, sign_note
 from fedsift.privacy.errors import NonCanonicalEventError, ProvenanceError
+from fedsift.privacy.transactions import sql_statements, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -184,12 +185,16 @@ class ProvenanceLog:
         try:
             self._con.execute("PRAGMA journal_mode=WAL")
             self._con.execute(f"PRAGMA synchronous={synchronous}")
-            self._con.executescript(_SCHEMA)
-            self._con.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('origin', ?)",
-                              (origin or DEFAULT_ORIGIN,))
+            with transaction(self._con):  # a concurrent reader sees no log or a whole one, origin included
+                for statement in sql_statements(_SCHEMA):
+                    self._con.execute(statement)
+                self._con.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('origin', ?)",
+                                  (origin or DEFAULT_ORIGIN,))
             self.origin: str = self._con.execute("SELECT value FROM meta WHERE key = 'origin'").fetchone()[0]
         except sqlite3.DatabaseError as exc:
             self._con.close()
+            if "locked" in str(exc):  # another process holds the file: the log is fine, retry later
+                raise ProvenanceError(f"{path}: provenance log is locked by another writer ({exc})") from None
             raise ProvenanceError(f"{path}: not a provenance log ({exc})") from None
         if origin is not None and origin != self.origin:
             self._con.close()

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fedsift.privacy.transactions import transaction
+from fedsift.privacy.transactions import SchemaMismatch, ensure_schema, transaction
 
 from .errors import StateError
 from .labeling import LabeledSample, ReleasedSample
@@ -71,14 +71,12 @@ SCHEMA_VERSION = 1
 
 def _open_schema(db: sqlite3.Connection, path: Path, schema: str, version: int, what: str) -> None:
     """Create the schema in a new file, accept our own, refuse any other database."""
-    found = int(db.execute("PRAGMA user_version").fetchone()[0])
-    tables = {t for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    if found == 0 and tables:
-        raise StateError(f"{path}: an SQLite database that is not a fedsift {what} (tables {sorted(tables)[:5]})")
-    if found not in (0, version):
-        raise StateError(f"{path}: {what} schema version {found}; this fedsift reads version {version}")
-    db.executescript(schema)
-    db.execute(f"PRAGMA user_version = {version}")
+    try:
+        ensure_schema(db, schema, version)
+    except SchemaMismatch as exc:
+        if exc.found == 0:
+            raise StateError(f"{path}: an SQLite database that is not a fedsift {what} (tables {exc.tables[:5]})") from None
+        raise StateError(f"{path}: {what} schema version {exc.found}; this fedsift reads version {version}") from None
 
 
 def _layers_to_bytes(layers: Sequence[tuple[np.ndarray, np.ndarray]]) -> bytes:
