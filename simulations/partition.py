@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
 from .errors import SimulationError
+
+log = logging.getLogger(__name__)
 
 
 def dirichlet_partition(y: np.ndarray, num_clients: int, alpha: float, seed: int,
@@ -13,7 +17,12 @@ def dirichlet_partition(y: np.ndarray, num_clients: int, alpha: float, seed: int
 
     For every class, its items are divided among clients in proportions drawn from
     Dir(alpha): small alpha gives strong label skew, large alpha nearly IID. Draws are
-    repeated (bounded) until every client holds at least ``min_size`` items.
+    repeated (bounded) until every client holds at least ``min_size`` items. When no draw
+    does (few classes, many clients, small alpha: 2 classes over 50 clients at alpha 0.1
+    almost never gives every client 2 items), the last draw is topped up: each short
+    client takes random items from the currently largest client until it holds
+    ``min_size``, and a warning says how many items moved. Draws that succeed are
+    unchanged, so every seed that partitioned before still gives the same partition.
 
     Parameters
     ----------
@@ -43,8 +52,9 @@ def dirichlet_partition(y: np.ndarray, num_clients: int, alpha: float, seed: int
         raise SimulationError(f"{num_clients} clients x {min_size} items exceed the pool of {len(y)}")
     rng = np.random.default_rng(seed)
     classes = np.unique(y)
+    parts: list[list[int]] = []
     for _ in range(max_tries):
-        parts: list[list[int]] = [[] for _ in range(num_clients)]
+        parts = [[] for _ in range(num_clients)]
         for c in classes:
             idx = rng.permutation(np.flatnonzero(y == c))
             props = rng.dirichlet(np.full(num_clients, alpha))
@@ -53,5 +63,19 @@ def dirichlet_partition(y: np.ndarray, num_clients: int, alpha: float, seed: int
                 parts[k].extend(chunk.tolist())
         if min(len(p) for p in parts) >= min_size:
             return [np.array(sorted(p), dtype=np.int64) for p in parts]
-    raise SimulationError(f"no Dirichlet({alpha}) draw gave every one of {num_clients} clients "
-                          f"{min_size} items in {max_tries} tries; raise alpha or lower the client count")
+    moved = _top_up(parts, min_size, rng)
+    log.warning("no Dirichlet(%s) draw gave every one of %d clients %d items in %d tries; "
+                "topped up the last draw: %d items moved from the largest clients to the short ones",
+                alpha, num_clients, min_size, max_tries, moved)
+    return [np.array(sorted(p), dtype=np.int64) for p in parts]
+
+
+def _top_up(parts: list[list[int]], min_size: int, rng: np.random.Generator) -> int:
+    """Move random items from the largest part to each part below ``min_size``; return how many moved."""
+    moved = 0
+    for short in sorted(range(len(parts)), key=lambda k: len(parts[k])):
+        while len(parts[short]) < min_size:
+            donor = max(range(len(parts)), key=lambda k: len(parts[k]))
+            parts[short].append(parts[donor].pop(int(rng.integers(len(parts[donor])))))
+            moved += 1
+    return moved
