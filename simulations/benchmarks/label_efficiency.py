@@ -445,19 +445,33 @@ def run_benchmark(datasets: Sequence[str], clients: Sequence[int], alphas: Seque
     """
     start = time.perf_counter()
     settings: list[dict[str, Any]] = []
+    failed: list[dict[str, Any]] = []
+    current: list[dict[str, Any]] = []  # the running setting's seeds so far, kept if it fails
 
-    def checkpoint(current: dict[str, Any]) -> None:
+    def checkpoint(partial: dict[str, Any]) -> None:
+        current[:] = [partial]
         if on_checkpoint is not None:
-            on_checkpoint({"settings": [*settings, current], "wall_seconds": time.perf_counter() - start,
-                           "partial": True})
+            on_checkpoint({"settings": [*settings, partial], "wall_seconds": time.perf_counter() - start,
+                           "partial": True, **({"failed": list(failed)} if failed else {})})
 
     for ds in datasets:
         for n in clients:
             for alpha in alphas:
                 logger.info("setting %s, %d clients, alpha %s", ds, n, alpha)
-                settings.append(run_setting(ds, n, alpha, seeds, strategies, peer, on_run=on_run,
-                                            on_seed=checkpoint))
-    return {"settings": settings, "wall_seconds": time.perf_counter() - start}
+                current.clear()
+                try:
+                    settings.append(run_setting(ds, n, alpha, seeds, strategies, peer, on_run=on_run,
+                                                on_seed=checkpoint))
+                except Exception as exc:  # noqa: BLE001  one failing setting must not cost the others
+                    logger.exception("setting %s, %d clients, alpha %s failed; going on with the next", ds, n, alpha)
+                    done = current[0]["seeds"] if current else []
+                    failed.append({"dataset": ds, "clients": n, "alpha": alpha, "error": f"{type(exc).__name__}: {exc}",
+                                   "seeds_finished": list(done)})
+                    settings.extend(current)  # its finished seeds are whole and stay in the result
+    result: dict[str, Any] = {"settings": settings, "wall_seconds": time.perf_counter() - start}
+    if failed:
+        result["failed"] = failed
+    return result
 
 
 def merge_results(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -610,6 +624,9 @@ def report(result: dict[str, Any]) -> str:
                             f"| {g['mean']:+.1f} |")
             parts.append("fed:auto against the other federated arms, paired by seed (negative = auto is "
                          "behind; best fixed = the best other arm but random at each count):\n\n" + "\n".join(rows))
+    for f in result.get("failed", []):
+        parts.append(f"FAILED: {f['dataset']}, {f['clients']} clients, alpha {f['alpha']} "
+                     f"(seeds finished: {f['seeds_finished'] or 'none'}): {f['error'][:500]}")
     if result.get("partial"):
         parts.append("partial result (a checkpoint): only the seeds finished so far")
     parts.append(f"wall time: {result['wall_seconds']:.0f} s")
@@ -674,6 +691,8 @@ def main(argv: list[str] | None = None) -> None:
                            on_checkpoint=checkpointer(args.json))
     write_outputs(result, args.json, args.png)
     print(report(result))
+    if result.get("failed"):
+        raise SystemExit(f"label_efficiency: {len(result['failed'])} setting(s) failed; see FAILED above")
 
 
 if __name__ == "__main__":

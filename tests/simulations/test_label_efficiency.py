@@ -206,6 +206,33 @@ def test_run_benchmark_checkpoints_finished_settings_with_the_current_one(monkey
         [("digits", [1, 2]), ("mnist1d", [1])], [("digits", [1, 2]), ("mnist1d", [1, 2])]]
 
 
+def test_a_failing_setting_is_recorded_and_the_others_still_run(monkeypatch) -> None:
+    """A 50-client text cell once stopped the whole run; now it is named and the rest goes on."""
+    def fake_setting(ds, n, alpha, seeds, strategies, peer, on_run=None, on_seed=None):  # type: ignore[no-untyped-def]
+        for k in range(1, len(seeds) + 1):
+            if ds == "rt-text" and k == 2:
+                raise RuntimeError("round 1: no device sent a valid summary")
+            on_seed({"dataset": ds, "seeds": list(seeds[:k])})
+        return {"dataset": ds, "seeds": list(seeds)}
+
+    monkeypatch.setattr(le, "run_setting", fake_setting)
+    points: list[dict] = []
+    result = le.run_benchmark(["digits", "rt-text", "mnist1d"], [50], [0.1], [1, 2], ["margin"],
+                              on_checkpoint=points.append)
+    assert [(s["dataset"], s["seeds"]) for s in result["settings"]] == [
+        ("digits", [1, 2]), ("rt-text", [1]), ("mnist1d", [1, 2])]
+    assert result["failed"] == [{"dataset": "rt-text", "clients": 50, "alpha": 0.1, "seeds_finished": [1],
+                                 "error": "RuntimeError: round 1: no device sent a valid summary"}]
+    assert points[-1]["failed"] == result["failed"]
+    text = le.report({"settings": [], "failed": result["failed"], "wall_seconds": 1.0})  # fake settings have no arms
+    assert "FAILED: rt-text, 50 clients, alpha 0.1 (seeds finished: [1]): RuntimeError" in text
+    monkeypatch.setattr(le, "run_benchmark", lambda *a, **k: result)
+    monkeypatch.setattr(le, "write_outputs", lambda *a, **k: None)
+    monkeypatch.setattr(le, "report", lambda r: "")
+    with pytest.raises(SystemExit, match="1 setting\\(s\\) failed"):
+        le.main(["--datasets", "digits", "--seeds", "1"])
+
+
 def test_merge_refuses_shared_seeds_missing_curves_and_foreign_files(tmp_path) -> None:
     from fedsift.simulations.errors import SimulationError
 
