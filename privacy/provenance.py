@@ -193,7 +193,8 @@ class ProvenanceLog:
             self.origin: str = self._con.execute("SELECT value FROM meta WHERE key = 'origin'").fetchone()[0]
         except sqlite3.DatabaseError as exc:
             self._con.close()
-            if "locked" in str(exc):  # another process holds the file: the log is fine, retry later
+            # held by another connection: the log is fine, the caller may retry later
+            if getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
                 raise ProvenanceError(f"{path}: provenance log is locked by another writer ({exc})") from None
             raise ProvenanceError(f"{path}: not a provenance log ({exc})") from None
         if origin is not None and origin != self.origin:

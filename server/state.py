@@ -75,7 +75,8 @@ def _open_schema(db: sqlite3.Connection, path: Path, schema: str, version: int, 
         ensure_schema(db, schema, version)
     except SchemaMismatch as exc:
         if exc.found == 0:
-            raise StateError(f"{path}: an SQLite database that is not a fedsift {what} (tables {exc.tables[:5]})") from None
+            raise StateError(f"{path}: an SQLite database that is not a fedsift {what} "
+                             f"(tables {exc.tables[:5]})") from None
         raise StateError(f"{path}: {what} schema version {exc.found}; this fedsift reads version {version}") from None
 
 

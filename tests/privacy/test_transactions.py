@@ -89,3 +89,17 @@ def test_a_reader_racing_the_creator_never_sees_half_a_store(tmp_path: Path, ope
             reader.join(timeout=30)
         assert not reader.is_alive()
     assert failures == []
+
+
+def test_a_provenance_log_held_by_another_writer_is_reported_as_locked_not_foreign(tmp_path: Path) -> None:
+    path = tmp_path / "log.db"
+    ProvenanceLog(path).close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(ProvenanceError, match="locked by another writer"):
+            ProvenanceLog(path)  # waits out sqlite3's default 5 s busy timeout, then names the cause
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    ProvenanceLog(path).close()  # and the log itself is fine
