@@ -53,8 +53,13 @@ def exchange(grid: Grid, messages: Sequence[Message], timeout: float, poll_s: fl
     ``pull_messages`` because Flower's deployment grid sleeps a fixed 3 s between pulls:
     a wave whose replies are in after 0.5 s would wait the full 3 s. Polling at
     ``poll_s`` takes a second or two off every message wave of a deployed round.
+
+    Replies come back in the order their messages were pushed, whatever order they
+    arrive (or a pull returns them) in: the server then labels, journals and logs a
+    round's releases in the same order on every run, so a seeded run reproduces.
     """
-    pending = set(grid.push_messages(messages))
+    pushed = list(grid.push_messages(messages))
+    pending = set(pushed)
     deadline = time.monotonic() + timeout
     replies: list[Message] = []
     while pending:
@@ -68,6 +73,8 @@ def exchange(grid: Grid, messages: Sequence[Message], timeout: float, poll_s: fl
     if pending:
         logger.warning("%d of %d replies did not come within %.0f s", len(pending), len(replies) + len(pending),
                        timeout)
+    position = {m: i for i, m in enumerate(pushed)}
+    replies.sort(key=lambda m: position.get(m.metadata.reply_to_message_id, len(position)))
     return replies
 
 

@@ -38,6 +38,21 @@ def test_pulls_until_every_reply_is_in_and_asks_only_for_missing_ones() -> None:
     assert grid.asked == [{"m0", "m1", "m2"}, {"m1", "m2"}, {"m1"}]
 
 
+def test_replies_come_back_in_push_order_whatever_order_they_arrive_in() -> None:
+    """Pulling by a set of ids once made the label order follow Python's string hashing, run to run."""
+    grid = SlowGrid([3, 1, 2, 1])
+    replies = exchange(grid, ["a", "b", "c", "d"], timeout=10.0, poll_s=0.001)  # type: ignore[arg-type, list-item]
+    assert [r.metadata.reply_to_message_id for r in replies] == ["m0", "m1", "m2", "m3"]
+
+    class Shuffled(SlowGrid):
+        def pull_messages(self, message_ids):  # type: ignore[no-untyped-def]
+            return list(reversed(list(super().pull_messages(message_ids))))
+
+    shuffled = Shuffled([1, 1, 1])
+    replies = exchange(shuffled, ["a", "b", "c"], timeout=10.0, poll_s=0.001)  # type: ignore[arg-type, list-item]
+    assert [r.metadata.reply_to_message_id for r in replies] == ["m0", "m1", "m2"]
+
+
 def test_a_reply_that_never_comes_is_left_out_after_the_timeout(caplog: pytest.LogCaptureFixture) -> None:
     grid = SlowGrid([1, None])
     with caplog.at_level(logging.WARNING, logger="fedsift.server.waves"):
