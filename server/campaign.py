@@ -202,7 +202,10 @@ class Campaign(RoundWaves):
         open_round = self.state.open_selection() if self.state is not None else None
         if open_round is not None:
             rnd, stored_phase, data = open_round
-            model = self._continue(Selection.from_dict(data), stored_phase, model)
+            selection = Selection.from_dict(data)
+            if rnd > self.cfg.cold_start_rounds:
+                self.selector.played(selection.strategy, rnd)
+            model = self._continue(selection, stored_phase, model)
             if self.phase != "all":
                 return self.results
         elif self.phase == "deliver" and self._deliver_late():
@@ -431,6 +434,9 @@ class Campaign(RoundWaves):
         self.total_labels = sum(self.labeled.values())
         for x, y, key in self.state.load_validation():
             self.validation.add_item(x, y, key)
+        for r in self.results:
+            if r.round > self.cfg.cold_start_rounds:
+                self.selector.played(r.strategy, r.round)
         for strategy, gain in self.state.load_rewards():
             self.selector.reward(strategy, gain)
         for r in self.results[1:]:

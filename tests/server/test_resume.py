@@ -192,6 +192,9 @@ def test_a_resumed_auto_campaign_chooses_as_one_run_straight_through(tmp_path: P
     run_inprocess(app_for(Campaign, cfg(4), tmp_path / "resumed.db", resumed), devices)
     run_inprocess(app_for(Campaign, cfg(7), tmp_path / "resumed.db", resumed), devices)
     chosen = [r.strategy for r in straight]
+    # each arm once, although a round's reward comes in only during the next round; the
+    # resumed run must know that round 4 played margin, or it would play margin again
+    assert chosen[2:5] == ["hybrid", "badge", "margin"]
     assert len(set(chosen[2:])) >= 2  # the bandit did switch arms, so replay matters
     assert [r.strategy for r in resumed] == chosen
     state = CampaignState(tmp_path / "resumed.db")
