@@ -55,7 +55,8 @@ def label_efficiency(
                                             "after every seed as a checkpoint)"),
     png_out: Optional[Path] = typer.Option(None, "--png", help="write the learning curves here"),
     merge: Optional[list[Path]] = typer.Option(None, "--merge", help="run nothing: pool this result JSON "
-                                                "(repeat the option; disjoint seeds) into one report"),
+                                                "(repeat the option; disjoint seeds, or the same seeds with "
+                                                "other arms) into one report"),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Federated strategies vs random, the central reference and scikit-activeml, over seeds."""

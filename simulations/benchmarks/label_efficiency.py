@@ -474,66 +474,117 @@ def run_benchmark(datasets: Sequence[str], clients: Sequence[int], alphas: Seque
     return result
 
 
-def merge_results(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Pool benchmark results run on disjoint seeds (other sessions, other machines) into one.
+def _checked_setting(i: int, setting: Any) -> tuple[tuple[Any, ...], list[int], dict[str, Any]]:
+    """One result's setting, validated: its key, seeds and arms (every arm with one curve per seed)."""
+    from fedsift.simulations.errors import SimulationError
 
-    Settings match on (dataset, clients, alpha, schedule); their per-seed curves are
-    concatenated in input order and every table is recomputed from them. The full-data
-    accuracy is pooled over seeds; bytes per device are weighted by seed count.
+    try:
+        key = (setting["dataset"], setting["clients"], setting["alpha"], tuple(sorted(setting["schedule"].items())))
+        seeds, arms = list(setting["seeds"]), setting["arms"]
+        float(setting["full_data_accuracy"]), float(setting["full_data_accuracy_std"])
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise SimulationError(f"result {i}: a setting lacks {exc}") from exc
+    if not isinstance(arms, dict):
+        raise SimulationError(f"result {i}: the arms of {key[0]} are not a mapping")
+    for name, arm in arms.items():
+        curves = arm.get("curves") if isinstance(arm, dict) else None
+        if not isinstance(curves, list) or len(curves) != len(seeds):
+            raise SimulationError(f"result {i}: arm {name} of {key[0]} has no per-seed curves")
+        if not all(isinstance(c, list) and c and all(
+                isinstance(pt, dict) and all(isinstance(pt.get(f), (int, float)) and not isinstance(
+                    pt.get(f), bool) for f in ("labels", "accuracy")) for pt in c) for c in curves):
+            raise SimulationError(f"result {i}: arm {name} of {key[0]}: a curve point is not "
+                                  "{'labels': number, 'accuracy': number}")
+    return key, seeds, arms
+
+
+def _join_arms(into: dict[str, Any], i: int, key: tuple[Any, ...], seeds: list[int], arms: dict[str, Any]) -> None:
+    """Add a result's arms, run on the very seeds of ``into``, to it.
+
+    An arm both hold (every run includes ``random``) must reproduce: the runs are seeded,
+    so the same arm on the same seeds gives the same curves; anything else means the two
+    were run with different code or settings, and pooling them would compare unlike runs.
+    """
+    from fedsift.simulations.errors import SimulationError
+
+    order = [seeds.index(s) for s in into["seeds"]]
+    new = [name for name in arms if name not in into["arms"]]
+    if not new:
+        raise SimulationError(f"result {i}: {key[0]}, {key[1]} clients, alpha {key[2]}: seeds "
+                              f"{sorted(seeds)} are already in an earlier result, with no new arm")
+    for name, arm in arms.items():
+        curves = [arm["curves"][k] for k in order]
+        if name in into["arms"]:
+            if into["arms"][name]["curves"] != curves:
+                raise SimulationError(f"result {i}: {key[0]}, {key[1]} clients, alpha {key[2]}: arm {name} "
+                                      f"differs from the earlier result's on the same seeds; the same arm "
+                                      f"on the same seeds reproduces, so the runs used different code or settings")
+            continue
+        into["arms"][name] = {**arm, "curves": curves}
+
+
+def merge_results(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Pool benchmark results run on disjoint seeds, or on the same seeds with other arms, into one.
+
+    Settings match on (dataset, clients, alpha, schedule). Results of a setting on the very
+    same seeds are joined arm by arm (a later run of more strategies on seeds already
+    run); an arm both hold must have identical curves. Results on disjoint seeds are then
+    concatenated in input order (other sessions, other machines), and every table is
+    recomputed from the per-seed curves. The full-data accuracy is pooled over seeds;
+    bytes per device are weighted by seed count.
 
     Raises
     ------
     SimulationError
-        A result is not a label-efficiency result, two results share a seed of one
-        setting, or an arm's curves are missing.
+        A result is not a label-efficiency result, two results share some but not all
+        seeds of one setting (or all of them and no new arm), an arm both hold differs,
+        or an arm's curves are missing.
     """
     from fedsift.simulations.errors import SimulationError
 
-    pooled: dict[tuple[Any, ...], dict[str, Any]] = {}
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     wall = 0.0
     for i, result in enumerate(results):
         if not isinstance(result, dict) or not isinstance(result.get("settings"), list):
             raise SimulationError(f"result {i}: not a label-efficiency result (no 'settings' list)")
         wall += float(result.get("wall_seconds", 0.0))
         for setting in result["settings"]:
-            try:
-                key = (setting["dataset"], setting["clients"], setting["alpha"],
-                       tuple(sorted(setting["schedule"].items())))
-                seeds, arms = list(setting["seeds"]), setting["arms"]
-                ceiling, ceiling_std = float(setting["full_data_accuracy"]), float(setting["full_data_accuracy_std"])
-            except (KeyError, TypeError, AttributeError) as exc:
-                raise SimulationError(f"result {i}: a setting lacks {exc}") from exc
-            into = pooled.setdefault(key, {"setting": setting, "seeds": [], "arms": {}, "ceilings": []})
-            if set(seeds) & set(into["seeds"]):
-                raise SimulationError(f"result {i}: {key[0]}, {key[1]} clients, alpha {key[2]}: seeds "
-                                      f"{sorted(set(seeds) & set(into['seeds']))} are already in an earlier result")
-            into["seeds"] += seeds
-            into["ceilings"].append((len(seeds), ceiling, ceiling_std))
-            for name, arm in arms.items():
-                curves = arm.get("curves") if isinstance(arm, dict) else None
-                if not isinstance(curves, list) or len(curves) != len(seeds):
-                    raise SimulationError(f"result {i}: arm {name} of {key[0]} has no per-seed curves")
-                if not all(isinstance(c, list) and c and all(
-                        isinstance(pt, dict) and all(isinstance(pt.get(f), (int, float)) and not isinstance(
-                            pt.get(f), bool) for f in ("labels", "accuracy")) for pt in c) for c in curves):
-                    raise SimulationError(f"result {i}: arm {name} of {key[0]}: a curve point is not "
-                                          "{'labels': number, 'accuracy': number}")
-                merged = into["arms"].setdefault(name, Arm(name, arm.get("kind", "")))
-                merged.curves += curves
-                if arm.get("bytes_per_device_round") is not None:
-                    merged.bytes_per_device += [float(arm["bytes_per_device_round"])] * len(seeds)
+            key, seeds, arms = _checked_setting(i, setting)
+            entries = groups.setdefault(key, [])
+            same = [e for e in entries if set(e["seeds"]) == set(seeds) and len(seeds) == len(e["seeds"])]
+            if same:
+                _join_arms(same[0], i, key, seeds, arms)
+                continue
+            for e in entries:
+                if set(seeds) & set(e["seeds"]):
+                    raise SimulationError(f"result {i}: {key[0]}, {key[1]} clients, alpha {key[2]}: seeds "
+                                          f"{sorted(set(seeds) & set(e['seeds']))} are already in an earlier "
+                                          "result")
+            entries.append({"setting": setting, "seeds": seeds, "arms": dict(arms)})
     settings = []
-    for key, into in pooled.items():
-        n = sum(c[0] for c in into["ceilings"])
-        ceiling = sum(c[0] * c[1] for c in into["ceilings"]) / n
-        second = sum(c[0] * (c[2] ** 2 + c[1] ** 2) for c in into["ceilings"]) / n
-        counts = {name: len(arm.curves) for name, arm in into["arms"].items()}
-        if any(c != len(into["seeds"]) for c in counts.values()):
+    for key, entries in groups.items():
+        seeds_all: list[int] = []
+        ceilings = []
+        pooled_arms: dict[str, Arm] = {}
+        for e in entries:
+            seeds_all += e["seeds"]
+            ceilings.append((len(e["seeds"]), float(e["setting"]["full_data_accuracy"]),
+                             float(e["setting"]["full_data_accuracy_std"])))
+            for name, arm in e["arms"].items():
+                merged = pooled_arms.setdefault(name, Arm(name, arm.get("kind", "")))
+                merged.curves += arm["curves"]
+                if arm.get("bytes_per_device_round") is not None:
+                    merged.bytes_per_device += [float(arm["bytes_per_device_round"])] * len(e["seeds"])
+        n = sum(c[0] for c in ceilings)
+        ceiling = sum(c[0] * c[1] for c in ceilings) / n
+        second = sum(c[0] * (c[2] ** 2 + c[1] ** 2) for c in ceilings) / n
+        counts = {name: len(arm.curves) for name, arm in pooled_arms.items()}
+        if any(c != len(seeds_all) for c in counts.values()):
             raise SimulationError(f"{key[0]}: the results do not run the same arms ({counts})")
-        setting = {k: into["setting"][k] for k in ("dataset", "clients", "alpha", "schedule")}
-        setting.update(seeds=into["seeds"], full_data_accuracy=ceiling,
+        setting = {k: entries[0]["setting"][k] for k in ("dataset", "clients", "alpha", "schedule")}
+        setting.update(seeds=seeds_all, full_data_accuracy=ceiling,
                        full_data_accuracy_std=float(np.sqrt(max(second - ceiling ** 2, 0.0))),
-                       target=TARGET_SHARE * ceiling, arms=_summarize(into["arms"], TARGET_SHARE * ceiling))
+                       target=TARGET_SHARE * ceiling, arms=_summarize(pooled_arms, TARGET_SHARE * ceiling))
         setting["gap_to_central"] = gap_to_central(setting)
         setting["auto_paired"] = paired_against(setting)
         settings.append(setting)
@@ -578,7 +629,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="write the results here; rewritten after every finished seed (marked partial) as a checkpoint")
     p.add_argument("--png", type=Path, default=None)
     p.add_argument("--merge", type=Path, nargs="+", default=None, metavar="JSON",
-                   help="run nothing: pool these results (disjoint seeds) into one report, --json and --png")
+                   help="run nothing: pool these results (disjoint seeds, or the same seeds with other arms) "
+                        "into one report, --json and --png")
     args = p.parse_args(argv)
     defaults = QUICK if args.quick else {"datasets": ["digits", "mnist1d", "rt-text"], "clients": [10, 50],
                                          "alphas": [0.1, 0.5], "seeds": list(DEFAULT_SEEDS),

@@ -261,6 +261,49 @@ def test_merge_refuses_shared_seeds_missing_curves_and_foreign_files(tmp_path) -
         le.main(["--merge", str(tmp_path / "missing.json")])
 
 
+def test_merge_joins_more_arms_run_on_the_same_seeds() -> None:
+    """A later run of more strategies on seeds already run adds its arms; the shared random arm must reproduce."""
+    from fedsift.simulations.errors import SimulationError
+
+    first = _result([1, 2], {"fed:random": [[0.1, 0.5, 0.6], [0.1, 0.6, 0.7]],
+                             "fed:auto": [[0.1, 0.6, 0.7], [0.1, 0.7, 0.8]]}, 0.9)
+    # the same seeds in the other order, with margin: curves are matched by seed, not by position
+    later = _result([2, 1], {"fed:random": [[0.1, 0.6, 0.7], [0.1, 0.5, 0.6]],
+                             "fed:margin": [[0.1, 0.7, 0.9], [0.1, 0.7, 0.75]]}, 0.9)
+    (setting,) = le.merge_results([first, later])["settings"]
+    assert setting["seeds"] == [1, 2] and set(setting["arms"]) == {"fed:random", "fed:auto", "fed:margin"}
+    assert setting["arms"]["fed:margin"]["curves"][0][2]["accuracy"] == 0.75  # seed 1's curve comes first
+    assert setting["arms"]["fed:margin"]["mean"] == pytest.approx([0.1, 0.7, 0.825])
+    # auto against margin, by seed: (-10, 0) points at 10 labels, (-5, -10) at 20
+    best = setting["auto_paired"]["best_fixed"]
+    assert best["against"] == "fed:margin" and best["labels"] == 20 and best["worst"] == pytest.approx(-7.5)
+    # a third run on other seeds pools with the joined pair when it runs the same arms
+    third = _result([3], {"fed:random": [[0.1, 0.5, 0.6]], "fed:auto": [[0.1, 0.5, 0.6]],
+                          "fed:margin": [[0.1, 0.5, 0.6]]}, 0.9)
+    assert le.merge_results([first, later, third])["settings"][0]["seeds"] == [1, 2, 3]
+    # a shared arm that does not reproduce means different code or settings: refused, by name
+    drifted = json.loads(json.dumps(later))
+    drifted["settings"][0]["arms"]["fed:random"]["curves"][1][2]["accuracy"] = 0.65
+    with pytest.raises(SimulationError, match="arm fed:random differs from the earlier result's on the same seeds"):
+        le.merge_results([first, drifted])
+    # some seeds shared but not all: neither a join nor disjoint
+    overlap = _result([2, 3], {"fed:random": [[0.1, 0.6, 0.7], [0.1, 0.5, 0.6]],
+                               "fed:margin": [[0.1, 0.7, 0.9], [0.1, 0.7, 0.75]]}, 0.9)
+    with pytest.raises(SimulationError, match=r"seeds \[2\] are already in an earlier result"):
+        le.merge_results([first, overlap])
+    # nothing new on the same seeds: the same file given twice
+    with pytest.raises(SimulationError, match="with no new arm"):
+        le.merge_results([first, first])
+    hostile = json.loads(json.dumps(first))
+    hostile["settings"][0]["arms"] = ["fed:random"]
+    with pytest.raises(SimulationError, match="are not a mapping"):
+        le.merge_results([hostile])
+    hostile = json.loads(json.dumps(first))
+    hostile["settings"][0]["full_data_accuracy"] = "high"
+    with pytest.raises(SimulationError, match="a setting lacks"):
+        le.merge_results([hostile])
+
+
 def test_quick_defaults() -> None:
     args = le.parse_args(["--quick", "--seeds", "7"])
     assert args.datasets == ["digits", "mnist1d"] and args.clients == [10] and args.seeds == [7]
