@@ -124,6 +124,33 @@ def test_paired_against_differences_by_seed_and_the_best_fixed_arm_per_count() -
     assert le.paired_against({"arms": {"fed:margin": setting["arms"]["fed:margin"]}}) == {}
 
 
+def test_each_fixed_arm_is_measured_against_the_best_of_the_other_fixed_arms() -> None:
+    labels = [0, 10, 20]
+    setting = {"arms": {
+        "fed:random": _runs(labels, [0.1, 0.90, 0.90], [0.1, 0.90, 0.90]),  # never a yardstick
+        "fed:auto": _runs(labels, [0.1, 0.99, 0.99], [0.1, 0.99, 0.99]),  # nor is auto
+        "fed:margin": _runs(labels, [0.1, 0.50, 0.80], [0.1, 0.60, 0.90]),
+        "fed:hybrid": _runs(labels, [0.1, 0.52, 0.79], [0.1, 0.62, 0.88]),
+        "fed:badge": _runs(labels, [0.1, 0.51, 0.70], [0.1, 0.61, 0.76]),
+    }}
+    out = le.fixed_against_each_other(setting)
+    assert set(out) == {"fed:margin", "fed:hybrid", "fed:badge"}
+    # margin: -2 points at 10 labels against hybrid, +0.5 at 20 against hybrid
+    assert out["fed:margin"]["against"] == "fed:hybrid" and out["fed:margin"]["labels"] == 10
+    assert out["fed:margin"]["worst"] == pytest.approx(-2.0)
+    # hybrid: +1 at 10 (against badge, the better of the others there), -1.5 at 20 against margin
+    assert out["fed:hybrid"]["against"] == "fed:margin" and out["fed:hybrid"]["worst"] == pytest.approx(-1.5)
+    assert out["fed:badge"]["labels"] == 20 and out["fed:badge"]["worst"] == pytest.approx(-12.0)  # margin 0.85 there
+    assert out["fed:badge"]["se"] == pytest.approx(2.0)  # -10 and -14 points
+    assert le.fixed_against_each_other({"arms": {k: setting["arms"][k] for k in ("fed:random", "fed:margin")}}) == {}
+    text = le.report({"settings": [dict(setting, dataset="d", clients=2, alpha=0.5, seeds=[1, 2],
+                                        full_data_accuracy=1.0, target=0.95,
+                                        arms=le._summarize({n: le.Arm(n, "federated", a["curves"])
+                                                            for n, a in setting["arms"].items()}, 0.95))],
+                      "wall_seconds": 1.0})
+    assert "| fed:badge | -12.0 ± 2.0 | fed:margin | 20 |" in text
+
+
 def test_gap_to_central_gives_the_paired_standard_error_at_the_worst_count() -> None:
     labels = [0, 10, 20]
     setting = {"arms": {
