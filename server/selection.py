@@ -8,10 +8,12 @@ that hurts with a few hundred labels can win later, and the reverse.
 
 Rewards can arrive a round late: the default (prequential) reward judges round r's
 arm on round r+1's fresh random slice, which is labeled after round r+1's strategy has
-been chosen. An arm whose first reward is still outstanding therefore counts as tried:
-the next untried arm is played, or, when none is left, the best of the arms already
-rewarded. Otherwise every arm would be played twice running before the bandit learns
-anything (measured: two BADGE rounds in a row cost ``auto`` about a point on MNIST-1D).
+been chosen. An unrewarded arm played in the previous round is therefore awaiting its
+reward, not untried: the next untried arm is played, or, when none is left, the best of
+the arms already rewarded. Otherwise every arm would be played twice running before the
+bandit learns anything (measured: two BADGE rounds in a row cost ``auto`` about a point
+on MNIST-1D). A reward that never comes (a round whose slice is empty) makes the arm
+untried again a round later, so it is not shut out.
 
 Gains shrink as labels grow, whatever the arm, so the raw mean gain of an arm last
 played early would keep it looking better than arms played since. Once there are a
@@ -96,27 +98,30 @@ class AutoStrategy:
     detrend: bool = True
     stats: dict[str, _Arm] = field(default_factory=dict)
     history: list[tuple[str, float]] = field(default_factory=list)
-    first_played: dict[str, int] = field(default_factory=dict)  # round of each arm's first play
+    last_played: dict[str, int] = field(default_factory=dict)  # the latest round each arm was played in
 
     def __post_init__(self) -> None:
         self.stats = {a: _Arm() for a in self.arms}
 
     def choose(self, rnd: int) -> StrategyChoice:
         untried = [a for a in self.arms if self.stats[a].weight == 0]
-        # an arm first played in an earlier round and not yet rewarded is awaiting its
-        # reward, not untried (asking again for the same round gives the same answer)
-        unplayed = [a for a in untried if self.first_played.get(a, rnd) >= rnd]
+        # unrewarded and played last round: its reward is due during this round
+        awaiting = [a for a in untried if self.last_played.get(a) == rnd - 1]
+        unplayed = [a for a in untried if a not in awaiting]
         if unplayed:
-            self.played(unplayed[0], rnd)
-            return StrategyChoice(unplayed[0], "auto: first play of this arm")
+            arm = unplayed[0]
+            again = self.last_played.get(arm, rnd) < rnd
+            self.played(arm, rnd)
+            return StrategyChoice(arm, "auto: its earlier play brought no reward; played again" if again
+                                  else "auto: first play of this arm")
         rewarded = [a for a in self.arms if self.stats[a].weight > 0]
         if not rewarded:  # no reward has come in at all (an empty slice): keep to the first arm
             return StrategyChoice(self.arms[0], "auto: no reward yet")
         total = sum(s.weight for s in self.stats.values())
         values = self.values()
         best, best_value, detail = rewarded[0], -math.inf, []
-        if untried:
-            detail.append(f"awaiting the first reward of {', '.join(untried)}")
+        if awaiting:
+            detail.append(f"awaiting the first reward of {', '.join(awaiting)}")
         for a in rewarded:
             s = self.stats[a]
             mean = values[a]
@@ -129,7 +134,7 @@ class AutoStrategy:
     def played(self, strategy: str, rnd: int) -> None:
         """Note that round ``rnd`` played ``strategy`` (a resumed campaign replays its finished rounds)."""
         if strategy in self.stats:
-            self.first_played.setdefault(strategy, rnd)
+            self.last_played[strategy] = max(rnd, self.last_played.get(strategy, rnd))
 
     def reward(self, strategy: str, gain: float) -> None:
         """Record the validation gain of the round played with ``strategy``."""

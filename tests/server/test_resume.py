@@ -202,3 +202,33 @@ def test_a_resumed_auto_campaign_chooses_as_one_run_straight_through(tmp_path: P
         assert len(state.load_rewards()) >= 4
     finally:
         state.close()
+
+
+class CrashBeforeDeliveryInRound4(Campaign):
+    """Dies in round 4, the first play of the third arm, with its selection open (labels journaled)."""
+
+    def deliver_and_train(self, rnd, labeled, layers, rejected):  # type: ignore[no-untyped-def]
+        if rnd == 4:
+            raise Crash("server killed between selection and delivery")
+        return super().deliver_and_train(rnd, labeled, layers, rejected)
+
+
+def test_an_auto_campaign_resumed_with_a_selection_open_chooses_as_one_run_straight_through(tmp_path: Path) -> None:
+    """The open round's arm is replayed too: without it round 5 would play margin again."""
+    cfg = CampaignConfig(num_features=64, num_classes=10, rounds=6, budget=12, min_nodes=3, train_rounds=1,
+                         warmup_train_rounds=0, strategy="auto", auto_arms=["hybrid", "badge", "margin"],
+                         cold_start_rounds=1)
+
+    def grid() -> InProcessGrid:
+        return InProcessGrid(build_client_app(SimulatedPoolLoader("digits", 3, 1.0, 0)), 3)
+
+    straight: list = []
+    run_inprocess(app_for(Campaign, cfg, tmp_path / "straight.db", straight), grid())
+    assert [r.strategy for r in straight][2:5] == ["hybrid", "badge", "margin"]
+    resumed: list = []
+    devices = grid()
+    with pytest.raises(Crash):
+        run_inprocess(app_for(CrashBeforeDeliveryInRound4, cfg, tmp_path / "resumed.db", resumed), devices)
+    assert [r.round for r in resumed] == [0, 1, 2, 3]
+    run_inprocess(app_for(Campaign, cfg, tmp_path / "resumed.db", resumed), devices)
+    assert [r.strategy for r in resumed] == [r.strategy for r in straight]

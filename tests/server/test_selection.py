@@ -114,5 +114,21 @@ def test_a_resumed_campaign_knows_which_arms_it_already_played() -> None:
     auto.played("a", 2)  # replayed from the state store: round 2 played a, its reward not yet in
     assert auto.choose(3).strategy == "b"
     no_rewards = AutoStrategy(arms=("a", "b"))  # rewards that never come (no random slice)
-    assert [no_rewards.choose(r).strategy for r in (2, 3)] == ["a", "b"]
-    assert no_rewards.choose(4).strategy == "a" and "no reward yet" in no_rewards.choose(4).reason
+    choices = [no_rewards.choose(r) for r in (2, 3, 4, 5)]
+    assert [c.strategy for c in choices] == ["a", "b", "a", "b"]  # the arms in turn
+    assert "brought no reward; played again" in choices[2].reason
+    single = AutoStrategy(arms=("a",))
+    assert single.choose(2).strategy == "a" and "no reward yet" in single.choose(3).reason
+
+
+def test_an_arm_whose_first_reward_never_comes_is_played_again() -> None:
+    """A round whose random slice is empty gives no reward: the arm must not be shut out for good."""
+    auto = AutoStrategy(arms=("a", "b"), exploration=0.0)
+    assert auto.choose(2).strategy == "a"
+    assert auto.choose(3).strategy == "b"  # a awaits its reward, due during round 3 ... which never comes
+    auto.reward("b", 0.05)  # round 4: b's reward arrives
+    choice = auto.choose(4)
+    assert choice.strategy == "a" and "brought no reward; played again" in choice.reason  # untried again
+    auto.reward("a", float("nan"))  # a NaN gain counts as none: a is untried again the round after next
+    assert auto.choose(5).strategy == "b" and "awaiting the first reward of a" in auto.choose(5).reason
+    assert auto.choose(6).strategy == "a"
