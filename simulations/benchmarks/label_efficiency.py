@@ -404,14 +404,18 @@ def fixed_against_each_other(setting: dict[str, Any]) -> dict[str, dict[str, Any
     difference of about a point below "the best fixed arm" is what even a fixed choice
     shows. A fixed arm whose figure here is above ``auto``'s would have met the bar that
     ``auto`` missed. ``fed:auto`` and ``fed:random`` are neither measured nor compared
-    against. Empty with fewer than two fixed arms.
+    against, nor is any other server-side selector (``round-robin``). Empty with fewer
+    than two fixed arms.
     """
-    fixed = [n for n in setting["arms"] if n.startswith("fed:") and n not in ("fed:random", "fed:auto")]
+    from fedsift.server.selection import SELECTORS
+
+    selectors = [f"fed:{s}" for s in SELECTORS]
+    fixed = [n for n in setting["arms"] if n.startswith("fed:") and n != "fed:random" and n not in selectors]
     if len(fixed) < 2:
         return {}
     out = {}
     for name in fixed:
-        best = paired_against(setting, name, exclude=("fed:auto",)).get("best_fixed")
+        best = paired_against(setting, name, exclude=selectors).get("best_fixed")
         if best:
             out[name] = best
     return out
@@ -506,8 +510,12 @@ def _checked_setting(i: int, setting: Any) -> tuple[tuple[Any, ...], list[int], 
         key = (setting["dataset"], setting["clients"], setting["alpha"], tuple(sorted(setting["schedule"].items())))
         seeds, arms = list(setting["seeds"]), setting["arms"]
         float(setting["full_data_accuracy"]), float(setting["full_data_accuracy_std"])
-    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+    except (KeyError, AttributeError) as exc:
         raise SimulationError(f"result {i}: a setting lacks {exc}") from exc
+    except (TypeError, ValueError) as exc:
+        raise SimulationError(f"result {i}: a setting has a malformed field: {exc}") from exc
+    if len(set(seeds)) != len(seeds):
+        raise SimulationError(f"result {i}: {key[0]} lists a seed twice ({seeds})")
     if not isinstance(arms, dict):
         raise SimulationError(f"result {i}: the arms of {key[0]} are not a mapping")
     for name, arm in arms.items():

@@ -129,13 +129,14 @@ def test_each_fixed_arm_is_measured_against_the_best_of_the_other_fixed_arms() -
     setting = {"arms": {
         "fed:random": _runs(labels, [0.1, 0.90, 0.90], [0.1, 0.90, 0.90]),  # never a yardstick
         "fed:auto": _runs(labels, [0.1, 0.99, 0.99], [0.1, 0.99, 0.99]),  # nor is auto
+        "fed:round-robin": _runs(labels, [0.1, 0.99, 0.99], [0.1, 0.99, 0.99]),  # nor any selector
         "fed:margin": _runs(labels, [0.1, 0.50, 0.80], [0.1, 0.60, 0.90]),
         "fed:hybrid": _runs(labels, [0.1, 0.52, 0.79], [0.1, 0.62, 0.88]),
         "fed:badge": _runs(labels, [0.1, 0.51, 0.70], [0.1, 0.61, 0.76]),
     }}
     out = le.fixed_against_each_other(setting)
     assert set(out) == {"fed:margin", "fed:hybrid", "fed:badge"}
-    # margin: -2 points at 10 labels against hybrid, +0.5 at 20 against hybrid
+    # margin: -2 points at 10 labels against hybrid, +1.5 at 20 against hybrid
     assert out["fed:margin"]["against"] == "fed:hybrid" and out["fed:margin"]["labels"] == 10
     assert out["fed:margin"]["worst"] == pytest.approx(-2.0)
     # hybrid: +1 at 10 (against badge, the better of the others there), -1.5 at 20 against margin
@@ -328,8 +329,15 @@ def test_merge_joins_more_arms_run_on_the_same_seeds() -> None:
         le.merge_results([hostile])
     hostile = json.loads(json.dumps(first))
     hostile["settings"][0]["full_data_accuracy"] = "high"
-    with pytest.raises(SimulationError, match="a setting lacks"):
+    with pytest.raises(SimulationError, match="a setting has a malformed field"):
         le.merge_results([hostile])
+    hostile = json.loads(json.dumps(first))
+    del hostile["settings"][0]["full_data_accuracy"]
+    with pytest.raises(SimulationError, match="a setting lacks 'full_data_accuracy'"):
+        le.merge_results([hostile])
+    twice = _result([1, 1], {"fed:random": [[0.1, 0.5, 0.6], [0.1, 0.6, 0.7]]}, 0.9)
+    with pytest.raises(SimulationError, match=r"lists a seed twice \(\[1, 1\]\)"):
+        le.merge_results([twice])
 
 
 def test_quick_defaults() -> None:
