@@ -115,8 +115,9 @@ class AutoStrategy:
             return StrategyChoice(arm, "auto: its earlier play brought no reward; played again" if again
                                   else "auto: first play of this arm")
         rewarded = [a for a in self.arms if self.stats[a].weight > 0]
-        if not rewarded:  # no reward has come in at all (an empty slice): keep to the first arm
-            return StrategyChoice(self.arms[0], "auto: no reward yet")
+        if not rewarded:  # every arm is awaiting its first reward (a single arm): play it again
+            self.played(awaiting[0], rnd)
+            return StrategyChoice(awaiting[0], "auto: no reward yet")
         total = sum(s.weight for s in self.stats.values())
         values = self.values()
         best, best_value, detail = rewarded[0], -math.inf, []
