@@ -39,7 +39,8 @@ random baseline's labels needed to reach that baseline's final accuracy
 of ``fed:``/``fedsel:`` against ``central:`` (:func:`gap_to_central`), ``fed:auto``
 against every other federated arm, paired by seed with a standard error
 (:func:`paired_against`), and each fixed arm against the best of the other fixed arms,
-the yardstick for ``auto``'s best-fixed figure (:func:`fixed_against_each_other`). Seeds default to 100-104, which no test uses.
+the yardstick for ``auto``'s best-fixed figure (:func:`fixed_against_each_other`).
+Seeds default to 100-104, which no test uses.
 """
 
 from __future__ import annotations
@@ -530,8 +531,9 @@ def _checked_setting(i: int, setting: Any) -> tuple[tuple[Any, ...], list[int], 
     return key, seeds, arms
 
 
-def _join_arms(into: dict[str, Any], i: int, key: tuple[Any, ...], seeds: list[int], arms: dict[str, Any]) -> None:
-    """Add a result's arms, run on the very seeds of ``into``, to it.
+def _join_arms(into: dict[str, Any], i: int, key: tuple[Any, ...], seeds: list[int], arms: dict[str, Any],
+               arms_setting: dict[str, Any]) -> None:
+    """Add a result's arms (of ``arms_setting``), run on the very seeds of ``into``, to it.
 
     An arm both hold (every run includes ``random``) must reproduce: the runs are seeded,
     so the same arm on the same seeds gives the same curves; anything else means the two
@@ -539,6 +541,10 @@ def _join_arms(into: dict[str, Any], i: int, key: tuple[Any, ...], seeds: list[i
     """
     from fedsift.simulations.errors import SimulationError
 
+    if float(arms_setting["full_data_accuracy"]) != float(into["setting"]["full_data_accuracy"]):
+        raise SimulationError(f"result {i}: {key[0]}, {key[1]} clients, alpha {key[2]}: the full-data accuracy "
+                              "differs from the earlier result's on the same seeds, so the runs used different "
+                              "code or settings")
     order = [seeds.index(s) for s in into["seeds"]]
     new = [name for name in arms if name not in into["arms"]]
     if not new:
@@ -583,9 +589,9 @@ def merge_results(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
         for setting in result["settings"]:
             key, seeds, arms = _checked_setting(i, setting)
             entries = groups.setdefault(key, [])
-            same = [e for e in entries if set(e["seeds"]) == set(seeds) and len(seeds) == len(e["seeds"])]
+            same = [e for e in entries if set(e["seeds"]) == set(seeds)]  # no seed is listed twice
             if same:
-                _join_arms(same[0], i, key, seeds, arms)
+                _join_arms(same[0], i, key, seeds, arms, setting)
                 continue
             for e in entries:
                 if set(seeds) & set(e["seeds"]):

@@ -315,6 +315,10 @@ def test_merge_joins_more_arms_run_on_the_same_seeds() -> None:
     drifted["settings"][0]["arms"]["fed:random"]["curves"][1][2]["accuracy"] = 0.65
     with pytest.raises(SimulationError, match="arm fed:random differs from the earlier result's on the same seeds"):
         le.merge_results([first, drifted])
+    other_ceiling = json.loads(json.dumps(later))
+    other_ceiling["settings"][0]["full_data_accuracy"] = 0.8
+    with pytest.raises(SimulationError, match="the full-data accuracy differs"):
+        le.merge_results([first, other_ceiling])
     # some seeds shared but not all: neither a join nor disjoint
     overlap = _result([2, 3], {"fed:random": [[0.1, 0.6, 0.7], [0.1, 0.5, 0.6]],
                                "fed:margin": [[0.1, 0.7, 0.9], [0.1, 0.7, 0.75]]}, 0.9)
