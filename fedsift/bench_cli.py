@@ -54,6 +54,8 @@ def label_efficiency(
     json_out: Optional[Path] = typer.Option(None, "--json", help="write the full results here (rewritten "
                                             "after every seed as a checkpoint)"),
     png_out: Optional[Path] = typer.Option(None, "--png", help="write the learning curves here"),
+    set_: list[str] = typer.Option([], "--set", help="a campaign setting for the federated runs only, KEY=VALUE "
+                                   "(repeat the option), e.g. train_rounds=20"),
     merge: Optional[list[Path]] = typer.Option(None, "--merge", help="run nothing: pool this result JSON "
                                                 "(repeat the option; disjoint seeds, or the same seeds with "
                                                 "other arms) into one report"),
@@ -82,6 +84,13 @@ def label_efficiency(
         if value is not None:
             argv += [flag, *map(str, value)]
     args = le.parse_args(argv)
+    from fedsift.simulations.errors import SimulationError
+
+    try:
+        overrides = le.parse_overrides(set_)
+    except SimulationError as exc:
+        console.print(f"[red]bad --set:[/red] {exc}", soft_wrap=True)
+        raise typer.Exit(2) from exc
     _quiet_logging(verbose)
     total = le.runs_per_setting(args.seeds, args.strategies, args.peer) * len(args.datasets) * len(args.clients) \
         * len(args.alphas)
@@ -93,6 +102,7 @@ def label_efficiency(
             progress.update(task, advance=1, last=label)
 
         result = le.run_benchmark(args.datasets, args.clients, args.alphas, args.seeds, args.strategies,
-                                  args.peer, on_run=on_run, on_checkpoint=le.checkpointer(json_out))
+                                  args.peer, on_run=on_run, on_checkpoint=le.checkpointer(json_out),
+                                  overrides=overrides)
     le.write_outputs(result, json_out, png_out)
     console.print(le.report(result), markup=False, highlight=False, soft_wrap=True)

@@ -6,6 +6,8 @@ Usage::
         --png runs/bench/le.png
     python -m fedsift.simulations.benchmarks.label_efficiency --datasets digits --clients 10 \
         --alphas 0.5 --seeds 100 101 102 103 104
+    python -m fedsift.simulations.benchmarks.label_efficiency --datasets mnist1d --clients 50 \
+        --strategies hybrid --peer --set train_rounds=20   # federated runs with 20 waves a round
 
 For each (dataset, clients, alpha) and seed it runs, on the same budget schedule:
 
@@ -141,10 +143,89 @@ def _campaign(dataset: str, strategy: str, seed: int):  # type: ignore[no-untype
     return cfg
 
 
+#: Campaign fields the central reference reads too (model, optimizer, schedule, BALD's passes):
+#: an override of one would change the yardstick along with the arm measured against it.
+SHARED_WITH_CENTRAL = frozenset({"strategy", "budget", "rounds", "cold_start_rounds", "seed", "hidden",
+                                 "batch_size", "lr", "weight_decay", "mc_passes", "mc_dropout",
+                                 "num_features", "num_classes"})
+#: The benchmark's fixed schedule (every round spends ``budget``, no early stop, so arms meet at equal
+#: label counts) and the simulation's own device count: not settable.
+FIXED_BY_BENCHMARK = frozenset({"total_budget", "annotators", "labels_per_annotator", "min_gain_per_100",
+                                "patience", "min_nodes"})
+#: What makes ``fed:random`` uniform random sampling: an override never touches these on it.
+RANDOM_BASELINE_KEYS = frozenset({"allocation", "cold_start_allocation", "sketch_dim"})
+
+
+def overridable_keys() -> list[str]:
+    """Campaign fields ``--set`` may change: those only the federated runs read."""
+    from dataclasses import fields
+
+    from fedsift.server import CampaignConfig
+
+    return sorted(f.name for f in fields(CampaignConfig)
+                  if f.name not in SHARED_WITH_CENTRAL and f.name not in FIXED_BY_BENCHMARK)
+
+
+def parse_overrides(pairs: Sequence[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs (``--set``) as checked campaign overrides for the federated runs.
+
+    VALUE is read as a TOML value (``20``, ``0.5``, ``true``, ``["hybrid", "badge"]``),
+    else taken as a string; a dash in KEY reads as an underscore. The values are checked
+    the way a config file's are (type, then range).
+
+    Raises
+    ------
+    SimulationError
+        A pair is not KEY=VALUE, the key is not a campaign field, the central reference
+        reads it too (see :data:`SHARED_WITH_CENTRAL`), or the value is of the wrong type
+        or out of range.
+    """
+    import tomllib
+
+    from fedsift.config import fill
+    from fedsift.errors import ConfigFileError
+    from fedsift.server import CampaignConfig
+    from fedsift.server.errors import ConfigError
+    from fedsift.simulations.errors import SimulationError
+
+    allowed = overridable_keys()
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key:
+            raise SimulationError(f"--set {pair!r}: expected KEY=VALUE")
+        if key in SHARED_WITH_CENTRAL:
+            raise SimulationError(f"--set {key}: the central reference reads it too, so it cannot be set for "
+                                  f"the federated runs alone; settable: {', '.join(allowed)}")
+        if key in FIXED_BY_BENCHMARK:
+            raise SimulationError(f"--set {key}: fixed by the benchmark (every round spends the schedule's budget "
+                                  f"on every device); settable: {', '.join(allowed)}")
+        if key not in allowed:
+            raise SimulationError(f"--set {key}: not a campaign setting; settable: {', '.join(allowed)}")
+        try:
+            value: Any = tomllib.loads(f"v = {raw.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw.strip()
+        out[key] = value
+    try:
+        checked = fill(CampaignConfig, out, "--set ")
+        checked.num_features, checked.num_classes = 1, 2  # the data set's, filled in per run
+        checked.validate()
+    except (ConfigFileError, ConfigError) as exc:
+        raise SimulationError(str(exc)) from exc
+    return out
+
+
+def _overrides_text(overrides: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(overrides.items()))
+
+
 def run_setting(dataset: str, clients: int, alpha: float, seeds: Sequence[int], strategies: Sequence[str],
                 peer: Sequence[str] = PEER_METHODS, schedule: tuple[int, int] | None = None,
                 on_run: Callable[[str], None] | None = None, selection_only: bool = True,
-                on_seed: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+                on_seed: Callable[[dict[str, Any]], None] | None = None,
+                overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Every arm of one (dataset, clients, alpha) setting over ``seeds``.
 
     Parameters
@@ -173,6 +254,10 @@ def run_setting(dataset: str, clients: int, alpha: float, seeds: Sequence[int], 
     on_seed : callable, optional
         Called after every finished seed with the setting over the seeds done so far
         (the same form as the return value), so a long run can be checkpointed.
+    overrides : dict, optional
+        Campaign settings for the federated runs only (:func:`parse_overrides`), e.g.
+        ``{"train_rounds": 20}``; recorded in the result. ``fed:random`` keeps its uniform
+        allocation whatever they say (:data:`RANDOM_BASELINE_KEYS`).
 
     Returns
     -------
@@ -198,11 +283,20 @@ def run_setting(dataset: str, clients: int, alpha: float, seeds: Sequence[int], 
             c.budget, c.rounds = schedule
         return c
 
+    overrides = dict(overrides or {})
+
+    def fed_campaign(strategy: str, seed: int):  # type: ignore[no-untyped-def]
+        c = campaign(strategy, seed)
+        for key, value in overrides.items():
+            if not (strategy == "random" and key in RANDOM_BASELINE_KEYS):
+                setattr(c, key, value)
+        return c
+
     for seed in seeds:
         ceilings.append(full_data_accuracy(data, campaign("random", seed)))
         for s in strategies:
             res = run_simulation(SimulationConfig(dataset=dataset, clients=clients, alpha=alpha,
-                                                  campaign=campaign(s, seed)))
+                                                  campaign=fed_campaign(s, seed)))
             arm = arms.setdefault(f"fed:{s}", Arm(f"fed:{s}", "federated"))
             arm.curves.append([{"labels": r.labels, "accuracy": r.accuracy} for r in res.rounds])
             arm.bytes_per_device.append(float(np.mean([r.summary_bytes_per_device for r in res.rounds[1:]])))
@@ -222,19 +316,21 @@ def run_setting(dataset: str, clients: int, alpha: float, seeds: Sequence[int], 
             arms.setdefault(f"peer-lr:{m}", Arm(f"peer-lr:{m}", "peer")).curves.append([p.to_dict() for p in curve])
             done(f"{dataset} peer-lr:{m} seed {seed}")
         if on_seed is not None and len(ceilings) < len(seeds):
-            on_seed(_setting_result(dataset, clients, alpha, list(seeds)[:len(ceilings)], schedule, ceilings, arms))
-    result = _setting_result(dataset, clients, alpha, list(seeds), schedule, ceilings, arms)
+            on_seed(_setting_result(dataset, clients, alpha, list(seeds)[:len(ceilings)], schedule, ceilings, arms,
+                                    overrides))
+    result = _setting_result(dataset, clients, alpha, list(seeds), schedule, ceilings, arms, overrides)
     if on_seed is not None:
         on_seed(result)
     return result
 
 
 def _setting_result(dataset: str, clients: int, alpha: float, seeds: list[int], schedule: tuple[int, int] | None,
-                    ceilings: list[float], arms: dict[str, Arm]) -> dict[str, Any]:
+                    ceilings: list[float], arms: dict[str, Arm], overrides: dict[str, Any]) -> dict[str, Any]:
     """The JSON-ready setting over ``seeds`` (every arm has one curve per seed)."""
     ceiling = float(np.mean(ceilings))
     result = {"dataset": dataset, "clients": clients, "alpha": alpha, "seeds": seeds,
               "schedule": dict(zip(("budget", "rounds"), schedule or SCHEDULES.get(dataset, (50, 16)))),
+              "overrides": dict(overrides),
               "full_data_accuracy": ceiling, "full_data_accuracy_std": float(np.std(ceilings)),
               "target": TARGET_SHARE * ceiling, "arms": _summarize(arms, TARGET_SHARE * ceiling)}
     result["gap_to_central"] = gap_to_central(result)
@@ -273,7 +369,8 @@ def markdown_tables(setting: dict[str, Any]) -> str:
     arms = setting["arms"]
     title = (f"### {setting['dataset']}, {setting['clients']} clients, alpha {setting['alpha']}, "
              f"seeds {', '.join(map(str, setting['seeds']))}; full-data MLP {setting['full_data_accuracy']:.3f}, "
-             f"target (95%) {setting['target']:.3f}")
+             f"target (95%) {setting['target']:.3f}"
+             + (f"; federated runs with {_overrides_text(setting['overrides'])}" if setting.get("overrides") else ""))
     lines = [title, "", "| arm | final acc | AUC | labels to 95% | share of random's labels | bytes/device/round |",
              "|---|---|---|---|---|---|"]
     for name, a in arms.items():
@@ -465,8 +562,11 @@ def plot(settings: Sequence[dict[str, Any]], path: Path) -> Path:
 def run_benchmark(datasets: Sequence[str], clients: Sequence[int], alphas: Sequence[float], seeds: Sequence[int],
                   strategies: Sequence[str], peer: Sequence[str] = PEER_METHODS,
                   on_run: Callable[[str], None] | None = None,
-                  on_checkpoint: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+                  on_checkpoint: Callable[[dict[str, Any]], None] | None = None,
+                  overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Run every setting; the JSON-ready result with the wall time.
+
+    ``overrides`` are campaign settings for the federated runs (see :func:`run_setting`).
 
     ``on_checkpoint``, if given, gets the result so far after every finished seed, marked
     ``"partial": true`` and holding only whole seeds: such a result pools with a run of
@@ -490,7 +590,7 @@ def run_benchmark(datasets: Sequence[str], clients: Sequence[int], alphas: Seque
                 current.clear()
                 try:
                     settings.append(run_setting(ds, n, alpha, seeds, strategies, peer, on_run=on_run,
-                                                on_seed=checkpoint))
+                                                on_seed=checkpoint, overrides=overrides))
                 except Exception as exc:  # noqa: BLE001  one failing setting must not cost the others
                     logger.exception("setting %s, %d clients, alpha %s failed; going on with the next", ds, n, alpha)
                     done = current[0]["seeds"] if current else []
@@ -508,7 +608,11 @@ def _checked_setting(i: int, setting: Any) -> tuple[tuple[Any, ...], list[int], 
     from fedsift.simulations.errors import SimulationError
 
     try:
-        key = (setting["dataset"], setting["clients"], setting["alpha"], tuple(sorted(setting["schedule"].items())))
+        overrides = setting.get("overrides", {})  # results written before --set ran the defaults
+        if not isinstance(overrides, dict):
+            raise TypeError(f"overrides must be a mapping, got {overrides!r}")
+        key = (setting["dataset"], setting["clients"], setting["alpha"], tuple(sorted(setting["schedule"].items())),
+               json.dumps(overrides, sort_keys=True))
         seeds, arms = list(setting["seeds"]), setting["arms"]
         float(setting["full_data_accuracy"]), float(setting["full_data_accuracy_std"])
     except (KeyError, AttributeError) as exc:
@@ -620,6 +724,7 @@ def merge_results(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
         if any(c != len(seeds_all) for c in counts.values()):
             raise SimulationError(f"{key[0]}: the results do not run the same arms ({counts})")
         setting = {k: entries[0]["setting"][k] for k in ("dataset", "clients", "alpha", "schedule")}
+        setting["overrides"] = dict(entries[0]["setting"].get("overrides", {}))
         setting.update(seeds=seeds_all, full_data_accuracy=ceiling,
                        full_data_accuracy_std=float(np.sqrt(max(second - ceiling ** 2, 0.0))),
                        target=TARGET_SHARE * ceiling, arms=_summarize(pooled_arms, TARGET_SHARE * ceiling))
@@ -667,6 +772,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--json", type=Path, default=None,
                    help="write the results here; rewritten after every finished seed (marked partial) as a checkpoint")
     p.add_argument("--png", type=Path, default=None)
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="a campaign setting for the federated runs only (repeatable), e.g. train_rounds=20; "
+                        "recorded in the result, and results run with other settings are not merged")
     p.add_argument("--merge", type=Path, nargs="+", default=None, metavar="JSON",
                    help="run nothing: pool these results (disjoint seeds, or the same seeds with other arms) "
                         "into one report, --json and --png")
@@ -787,8 +895,14 @@ def main(argv: list[str] | None = None) -> None:
         count[0] += 1
         logger.info("[%d/%d] %s", count[0], total, label)
 
+    from fedsift.simulations.errors import SimulationError
+
+    try:
+        overrides = parse_overrides(args.overrides)
+    except SimulationError as exc:
+        raise SystemExit(f"label_efficiency: {exc}") from exc
     result = run_benchmark(args.datasets, args.clients, args.alphas, args.seeds, args.strategies, args.peer, on_run,
-                           on_checkpoint=checkpointer(args.json))
+                           on_checkpoint=checkpointer(args.json), overrides=overrides)
     write_outputs(result, args.json, args.png)
     print(report(result))
     if result.get("failed"):

@@ -221,7 +221,8 @@ def test_a_checkpoint_after_each_seed_pools_with_a_run_of_the_rest(tmp_path) -> 
 
 
 def test_run_benchmark_checkpoints_finished_settings_with_the_current_one(monkeypatch) -> None:
-    def fake_setting(ds, n, alpha, seeds, strategies, peer, on_run=None, on_seed=None):  # type: ignore[no-untyped-def]
+    def fake_setting(ds, n, alpha, seeds, strategies, peer, on_run=None, on_seed=None,  # type: ignore[no-untyped-def]
+                     overrides=None):
         for k in range(1, len(seeds) + 1):
             on_seed({"dataset": ds, "seeds": list(seeds[:k])})
         return {"dataset": ds, "seeds": list(seeds)}
@@ -237,7 +238,8 @@ def test_run_benchmark_checkpoints_finished_settings_with_the_current_one(monkey
 
 def test_a_failing_setting_is_recorded_and_the_others_still_run(monkeypatch) -> None:
     """A 50-client text cell once stopped the whole run; now it is named and the rest goes on."""
-    def fake_setting(ds, n, alpha, seeds, strategies, peer, on_run=None, on_seed=None):  # type: ignore[no-untyped-def]
+    def fake_setting(ds, n, alpha, seeds, strategies, peer, on_run=None, on_seed=None,  # type: ignore[no-untyped-def]
+                     overrides=None):
         for k in range(1, len(seeds) + 1):
             if ds == "rt-text" and k == 2:
                 raise RuntimeError("round 1: no device sent a valid summary")
@@ -344,6 +346,71 @@ def test_merge_joins_more_arms_run_on_the_same_seeds() -> None:
         le.merge_results([twice])
 
 
+def test_set_reads_values_as_toml_and_names_every_bad_pair() -> None:
+    from fedsift.simulations.errors import SimulationError
+
+    assert le.parse_overrides(["train-rounds=20", 'auto_arms=["hybrid", "margin"]', "allocation=global_topk",
+                               "server_lr = 1.5"]) == {"train_rounds": 20, "auto_arms": ["hybrid", "margin"],
+                                                       "allocation": "global_topk", "server_lr": 1.5}
+    assert le.parse_overrides([]) == {}
+    for pair, message in (("train_rounds", "expected KEY=VALUE"), ("=3", "expected KEY=VALUE"),
+                          ("no_such_key=1", "no_such_key: not a campaign setting"),
+                          ("lr=0.1", "lr: the central reference reads it too"),
+                          ("hidden=[64]", "hidden: the central reference reads it too"),
+                          ("patience=2", "patience: fixed by the benchmark"),
+                          ("train_rounds=many", "expected int"), ("train_rounds=true", "expected int"),
+                          ("train_rounds=-1", "train_rounds"), ("allocation=nearest", "must be one of"),
+                          ("auto_arms=[1, 2]", "list of str"), ("train_rounds=" + "9" * 400, "train_rounds")):
+        with pytest.raises(SimulationError, match=message):
+            le.parse_overrides([pair])
+    with pytest.raises(SystemExit, match="label_efficiency: --set lr"):
+        le.main(["--datasets", "digits", "--seeds", "1", "--set", "lr=0.1"])
+
+
+def test_overrides_reach_the_federated_runs_only_and_spare_the_random_baseline(monkeypatch) -> None:
+    """No training waves: every federated curve stays at the untrained model, the central ones learn."""
+    import fedsift.simulations as sims
+
+    seen: dict[str, object] = {}
+    real = sims.run_simulation
+
+    def spy(config, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen[config.campaign.strategy] = config.campaign
+        return real(config, *args, **kwargs)
+
+    monkeypatch.setattr(sims, "run_simulation", spy)
+    overrides = {"train_rounds": 0, "allocation": "global_topk"}
+    setting = le.run_setting("digits", clients=3, alpha=0.5, seeds=[1], strategies=["margin"], peer=[],
+                             schedule=(10, 2), overrides=overrides)
+    assert setting["overrides"] == overrides
+    assert seen["margin"].train_rounds == 0 and seen["margin"].allocation == "global_topk"
+    assert seen["random"].train_rounds == 0 and seen["random"].allocation == "proportional"
+    for name in ("fed:random", "fed:margin"):
+        assert len(set(setting["arms"][name]["mean"])) == 1, name  # untrained throughout
+    assert len(set(setting["arms"]["central:margin"]["mean"])) > 1
+    title = le.markdown_tables(setting).splitlines()[0]
+    assert 'federated runs with allocation="global_topk", train_rounds=0' in title
+
+
+def test_merge_keeps_results_run_with_other_settings_apart() -> None:
+    from fedsift.simulations.errors import SimulationError
+
+    plain = _result([1], {"fed:random": [[0.1, 0.5, 0.6]], "fed:auto": [[0.1, 0.6, 0.7]]}, 0.9)
+    explicit = _result([2], {"fed:random": [[0.1, 0.6, 0.7]], "fed:auto": [[0.1, 0.6, 0.8]]}, 0.9)
+    explicit["settings"][0]["overrides"] = {}  # written since --set: the same as no field
+    (setting,) = le.merge_results([plain, explicit])["settings"]
+    assert setting["seeds"] == [1, 2] and setting["overrides"] == {}
+    tuned = _result([1], {"fed:random": [[0.1, 0.7, 0.8]], "fed:auto": [[0.1, 0.7, 0.9]]}, 0.9)
+    tuned["settings"][0]["overrides"] = {"train_rounds": 20}
+    settings = le.merge_results([plain, tuned])["settings"]  # same seeds, other settings: two settings
+    assert [s["overrides"] for s in settings] == [{}, {"train_rounds": 20}]
+    assert [s["seeds"] for s in settings] == [[1], [1]]
+    hostile = json.loads(json.dumps(tuned))
+    hostile["settings"][0]["overrides"] = ["train_rounds", 20]
+    with pytest.raises(SimulationError, match="malformed field: overrides must be a mapping"):
+        le.merge_results([hostile])
+
+
 def test_quick_defaults() -> None:
     args = le.parse_args(["--quick", "--seeds", "7"])
     assert args.datasets == ["digits", "mnist1d"] and args.clients == [10] and args.seeds == [7]
@@ -389,10 +456,14 @@ def test_bench_cli_runs_one_small_setting(tmp_path) -> None:
     out = tmp_path / "le.json"
     result = CliRunner().invoke(bench_app, ["label-efficiency", "--datasets", "digits", "--clients", "3",
                                             "--alphas", "0.5", "--seeds", "0", "--strategies", "random",
-                                            "--peer", "", "--json", str(out)])
+                                            "--peer", "", "--json", str(out), "--set", "train_rounds=1"])
     assert result.exit_code == 0, result.output
     assert "| fed:random |" in result.output and "| central:random |" in result.output
-    assert set(json.loads(out.read_text())["settings"][0]["arms"]) == {"fed:random", "fedsel:random", "central:random"}
+    (setting,) = json.loads(out.read_text())["settings"]
+    assert set(setting["arms"]) == {"fed:random", "fedsel:random", "central:random"}
+    assert setting["overrides"] == {"train_rounds": 1}
+    result = CliRunner().invoke(bench_app, ["label-efficiency", "--datasets", "digits", "--set", "seed=3"])
+    assert result.exit_code == 2 and "seed: the central reference reads it too" in result.output
 
 
 def test_bench_cli_merges_results_and_names_a_bad_file(tmp_path) -> None:
