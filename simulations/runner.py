@@ -98,7 +98,30 @@ class SimulationResult:
         return out
 
 
-def run_simulation(config: SimulationConfig, on_round: Callable[[RoundResult], None] | None = None) -> SimulationResult:
+class _TappedEvaluator(TestSetEvaluator):
+    """The test-set evaluator, also handing each published ONNX model to ``tap``, once.
+
+    The campaign evaluates every model it publishes, in order; with ``auto_reward = "test"``
+    it evaluates the previous one again, which is the very artifact object handed before
+    and is not handed twice (identity, not content: two versions may be byte-equal).
+    """
+
+    __test__ = False
+
+    def __init__(self, x: Any, y: Any, tap: Callable[[bytes], None]) -> None:
+        super().__init__(x, y)
+        self.tap = tap
+        self.handed: list[bytes] = []
+
+    def evaluate(self, onnx_model: bytes):  # type: ignore[no-untyped-def]
+        if not any(onnx_model is seen for seen in self.handed):
+            self.handed.append(onnx_model)
+            self.tap(onnx_model)
+        return super().evaluate(onnx_model)
+
+
+def run_simulation(config: SimulationConfig, on_round: Callable[[RoundResult], None] | None = None,
+                   on_model: Callable[[bytes], None] | None = None) -> SimulationResult:
     """Run the campaign described by ``config``.
 
     Parameters
@@ -107,6 +130,10 @@ def run_simulation(config: SimulationConfig, on_round: Callable[[RoundResult], N
         What to simulate.
     on_round : callable, optional
         Called with every round's result as it completes (progress display).
+    on_model : callable, optional
+        Called with the ONNX artifact of every published model, the initial one first,
+        then one per round: the models the devices score with
+        (``simulations/benchmarks/selection_gap.py`` scores the pooled data with them).
 
     Returns
     -------
@@ -137,7 +164,8 @@ def run_simulation(config: SimulationConfig, on_round: Callable[[RoundResult], N
     server_app = build_server_app(
         campaign,
         labeler=oracle,
-        evaluator=TestSetEvaluator(data.x_test, data.y_test),
+        evaluator=(TestSetEvaluator(data.x_test, data.y_test) if on_model is None
+                   else _TappedEvaluator(data.x_test, data.y_test, on_model)),
         on_round=record,
         trail=trail,
         model_signer=model_signer,

@@ -1,0 +1,267 @@
+"""Where the federated-selection gap comes from: the selection mechanism or the scoring model.
+
+Usage::
+
+    python -m fedsift.simulations.benchmarks.selection_gap --dataset mnist1d --clients 50 \
+        --alpha 0.5 --strategy hybrid --seeds 150 151 152 153 154 --json runs/bench/selection_gap.json
+
+The label-efficiency benchmark's ``fedsel:<s>`` arm (a federated run's picks, trained the
+central reference's way) falls behind ``central:<s>`` for two reasons mixed together:
+
+- the *mechanism*: each device runs the strategy on its own pool and sends candidates with
+  their 32-dim sketches; the server's allocation picks among them (k-center over sketches,
+  without the labeled set) and spends a tenth of the budget on a random slice;
+- the *scoring model*: devices score with the federated model, which with many devices and
+  few labels each is far weaker than the central reference's.
+
+This benchmark separates them. Every arm is trained the central reference's way on its own
+picks, from the central cold start, so only the picks differ:
+
+- ``central``: the central loop (:func:`~fedsift.simulations.central.run_central`);
+- ``fedsel``: the federated run's picks (both causes; its cold start is the federated one);
+- ``fed-mechanism``: the devices' and the server's steps replayed in-process on the same
+  partition (the strategy on each device's pool, :func:`~fedsift.edge_runtime.build_summary`,
+  :func:`~fedsift.server.plan_allocation` with the campaign's policy), scoring with the
+  central model trained on the labels so far: the mechanism alone;
+- ``fed-model``: the central loop, scoring with the model the federated run published for
+  that round: the scoring model alone.
+
+Each arm is compared with ``central`` paired by seed: the worst mean difference over the
+label counts, its standard error, and the mean over counts. ``--set KEY=VALUE`` changes the
+federated run's campaign settings (as in ``label_efficiency``), e.g. ``train_rounds=20``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fedsift.offline import apply_offline_environment
+
+logger = logging.getLogger(__name__)
+
+ARMS = ("central", "fedsel", "fed-mechanism", "fed-model")
+
+
+def _replay(data: Any, cfg: Any, pick: Callable[[int, np.ndarray, list[Any]], np.ndarray]) -> list[dict[str, float]]:
+    """The central loop from its cold start, with ``pick(round, labeled, history)`` choosing each batch."""
+    from fedsift.client import trainer
+    from fedsift.simulations.central import fit_mlp, initial_labels
+
+    from fedsift.server.model import init_weights
+
+    layers = init_weights([data.num_features, *cfg.hidden, data.num_classes], cfg.seed)
+    curve = [{"labels": 0, "accuracy": trainer.evaluate(layers, data.x_test, data.y_test)[0]}]
+    cold = initial_labels(data, cfg)
+    labeled = np.zeros(0, dtype=np.int64)
+    history: list[Any] = []
+    for rnd in range(1, cfg.rounds + 1):
+        picks = cold[rnd - 1] if rnd <= len(cold) else pick(rnd, labeled, history)
+        labeled = np.concatenate([labeled, np.asarray(picks, dtype=np.int64)])
+        layers = fit_mlp(data, labeled, cfg)
+        history.append(layers)
+        curve.append({"labels": int(labeled.size), "accuracy": trainer.evaluate(layers, data.x_test, data.y_test)[0]})
+    return curve
+
+
+def fed_mechanism_picks(data: Any, cfg: Any, parts: Sequence[np.ndarray], rnd: int, labeled: np.ndarray,
+                        history: list[Any]) -> np.ndarray:
+    """One round of the devices' and the server's selection steps, scored with ``history[-1]``.
+
+    Each device runs ``cfg.strategy`` on its unlabeled rows (anchored at its own labeled
+    rows), offers ``top_k`` candidates with sketches and uniformly drawn ids for the random
+    slice, as :class:`~fedsift.client.app.DeviceAgent` does; the server allocates the
+    budget with the campaign's policy. Returns the picked ``x_train`` rows.
+    """
+    from fedsift.edge_runtime import build_summary, get_strategy
+    from fedsift.protocols import Query
+    from fedsift.server import plan_allocation
+    from fedsift.simulations.central import _context
+
+    strategy = get_strategy(cfg.strategy)
+    query = Query(round=rnd, model_version=rnd - 1, strategy=cfg.strategy, top_k=cfg.candidates_per_device,
+                  num_bins=cfg.num_bins, sketch_dim=cfg.sketch_dim, sketch_seed=cfg.seed,
+                  random_k=int(round(cfg.budget * cfg.random_fraction)) + int(round(cfg.budget * cfg.normal_share)))
+    done = np.zeros(data.x_train.shape[0], dtype=bool)
+    done[labeled] = True
+    summaries = []
+    for d, rows in enumerate(parts):
+        rows = np.asarray(rows, dtype=np.int64)
+        pool, own = rows[~done[rows]], rows[done[rows]]
+        if pool.size == 0:
+            continue
+        rng = np.random.default_rng([cfg.seed, rnd, d])
+        ctx = _context(strategy.needs, history[-1], history, data, pool, own, rng, cfg.mc_passes, cfg.mc_dropout)
+        scores = np.asarray(strategy.score(ctx, rng), dtype=np.float64)
+        selection = strategy.select(ctx, query.top_k, rng)
+        ids = [str(int(r)) for r in pool]
+        offer = rng.choice(pool.size, min(query.random_k, pool.size), replace=False)
+        summaries.append(build_summary(query, f"device-{d:05d}", ids, scores, ctx.probs, ctx.embedding,
+                                       labeled_count=int(own.size), random_ids=[ids[i] for i in offer],
+                                       selection=selection))
+    rng = np.random.default_rng([cfg.seed, rnd])
+    alloc = plan_allocation(summaries, cfg.budget, cfg.allocation_in(rnd), cfg.random_fraction, rng,
+                            cfg.max_per_device, cfg.normal_share)
+    return np.array([int(p.candidate_id) for p in alloc.picks], dtype=np.int64)
+
+
+def fed_model_picks(data: Any, cfg: Any, onnx_model: bytes, rnd: int, labeled: np.ndarray) -> np.ndarray:
+    """The central selection step scored with a published (federated) ONNX model."""
+    from fedsift.edge_runtime import OnnxScorer, get_strategy
+    from fedsift.edge_runtime.strategies import NEEDS_COMMITTEE, NEEDS_MC, ScoringContext
+    from fedsift.simulations.errors import SimulationError
+
+    strategy = get_strategy(cfg.strategy)
+    if strategy.needs & {NEEDS_MC, NEEDS_COMMITTEE}:
+        raise SimulationError(f"fed-model: strategy {cfg.strategy} needs MC dropout or a committee, which "
+                              "this replay does not rebuild from ONNX artifacts")
+    scorer = OnnxScorer(onnx_model)
+    pool = np.setdiff1d(np.arange(data.x_train.shape[0]), labeled)
+    out = scorer.score(data.x_train[pool].astype(np.float32))
+    labeled_emb = scorer.score(data.x_train[labeled].astype(np.float32)).embedding
+    ctx = ScoringContext(out.probs, out.embedding, data.x_train[pool], labeled_emb, None, None)
+    rng = np.random.default_rng([cfg.seed, rnd])
+    return pool[strategy.select(ctx, cfg.budget, rng).indices]
+
+
+def run_seed(dataset: str, clients: int, alpha: float, strategy: str, seed: int,
+             overrides: dict[str, Any] | None = None,
+             schedule: tuple[int, int] | None = None) -> dict[str, list[dict[str, float]]]:
+    """Every arm's curve for one seed (see the module docstring); ``schedule`` = (budget, rounds)."""
+    from fedsift.simulations import SimulationConfig, dirichlet_partition, load_dataset, run_simulation
+    from fedsift.simulations.central import retrain_on_picks, run_central
+
+    from .label_efficiency import _campaign as campaign_for
+
+    def _campaign(ds: str, name: str, sd: int):  # type: ignore[no-untyped-def]
+        cfg = campaign_for(ds, name, sd)
+        if schedule is not None:
+            cfg.budget, cfg.rounds = schedule
+        return cfg
+
+    data = load_dataset(dataset)
+    central_cfg = _campaign(dataset, strategy, seed)
+    central_cfg.num_features, central_cfg.num_classes = data.num_features, data.num_classes
+    fed_cfg = _campaign(dataset, strategy, seed)
+    for key, value in (overrides or {}).items():
+        setattr(fed_cfg, key, value)
+    models: list[bytes] = []
+    res = run_simulation(SimulationConfig(dataset=dataset, clients=clients, alpha=alpha, campaign=fed_cfg),
+                         on_model=models.append)
+    fed_cfg.num_features, fed_cfg.num_classes = data.num_features, data.num_classes
+    parts = dirichlet_partition(data.y_train, clients, alpha, seed)
+    # the mechanism replay: the federated campaign's selection settings, the central model
+    mech_cfg = _campaign(dataset, strategy, seed)
+    for key in ("allocation", "random_fraction", "top_k", "sketch_dim", "num_bins", "max_per_device",
+                "normal_share"):
+        setattr(mech_cfg, key, getattr(fed_cfg, key))
+    mech_cfg.num_features, mech_cfg.num_classes = data.num_features, data.num_classes
+    return {
+        "central": [p.to_dict() for p in run_central(data, central_cfg)],
+        "fedsel": [p.to_dict() for p in retrain_on_picks(data, central_cfg, res.labeled_rows)],
+        "fed-mechanism": _replay(data, central_cfg, lambda rnd, labeled, history: fed_mechanism_picks(
+            data, mech_cfg, parts, rnd, labeled, history)),
+        # round r's devices score with the model published after round r - 1
+        "fed-model": _replay(data, central_cfg, lambda rnd, labeled, history: fed_model_picks(
+            data, central_cfg, models[rnd - 1], rnd, labeled)),
+    }
+
+
+def compare(curves: dict[str, list[list[dict[str, float]]]]) -> dict[str, dict[str, float]]:
+    """Each arm against ``central``, paired by seed: worst mean difference (points) ± SE, where, and the mean."""
+    from .label_efficiency import _per_seed, _sem
+
+    ref = _per_seed({"curves": curves["central"]})
+    out = {}
+    for name, runs in curves.items():
+        if name == "central":
+            continue
+        mine = _per_seed({"curves": runs})
+        diffs = {n: 100 * (mine[n] - ref[n]) for n in mine if n in ref and len(mine[n]) == len(ref[n])}
+        if not diffs:
+            continue
+        worst = min(diffs, key=lambda n: diffs[n].mean())
+        out[name] = {"worst": float(diffs[worst].mean()), "se": _sem(diffs[worst]), "labels": worst,
+                     "mean": float(np.mean([d.mean() for d in diffs.values()]))}
+    return out
+
+
+def run(dataset: str, clients: int, alpha: float, strategy: str, seeds: Sequence[int],
+        overrides: dict[str, Any] | None = None, on_seed: Callable[[int], None] | None = None,
+        schedule: tuple[int, int] | None = None) -> dict[str, Any]:
+    """All seeds: per-arm curves, mean curves and the comparison with ``central``."""
+    start = time.perf_counter()
+    curves: dict[str, list[list[dict[str, float]]]] = {a: [] for a in ARMS}
+    for seed in seeds:
+        for name, curve in run_seed(dataset, clients, alpha, strategy, seed, overrides, schedule).items():
+            curves[name].append(curve)
+        if on_seed is not None:
+            on_seed(seed)
+    arms = {}
+    for name, runs in curves.items():
+        acc = np.array([[p["accuracy"] for p in c] for c in runs])
+        arms[name] = {"labels": [p["labels"] for p in runs[0]], "mean": acc.mean(0).tolist(),
+                      "std": acc.std(0).tolist(), "curves": runs}
+    return {"dataset": dataset, "clients": clients, "alpha": alpha, "strategy": strategy, "seeds": list(seeds),
+            "overrides": dict(overrides or {}), "arms": arms, "against_central": compare(curves),
+            "wall_seconds": time.perf_counter() - start}
+
+
+def report(result: dict[str, Any]) -> str:
+    """The printed tables: mean accuracy per label count, then each arm against ``central``."""
+    arms = result["arms"]
+    extra = ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(result["overrides"].items()))
+    lines = [f"{result['dataset']}, {result['clients']} clients, alpha {result['alpha']}, {result['strategy']}, "
+             f"seeds {', '.join(map(str, result['seeds']))}" + (f"; federated run with {extra}" if extra else ""),
+             "", "| arm | " + " | ".join(str(n) for n in arms["central"]["labels"][1:]) + " |",
+             "|---|" + "---|" * (len(arms["central"]["labels"]) - 1)]
+    for name, arm in arms.items():
+        lines.append(f"| {name} | " + " | ".join(f"{m:.3f}" for m in arm["mean"][1:]) + " |")
+    lines += ["", "| arm against central (paired by seed) | worst (points) ± SE | at labels | mean |", "|---|---|---|---|"]
+    for name, g in result["against_central"].items():
+        lines.append(f"| {name} | {g['worst']:+.1f} ± {g['se']:.1f} | {g['labels']} | {g['mean']:+.1f} |")
+    lines.append(f"\nwall time: {result['wall_seconds']:.0f} s")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    apply_offline_environment()
+    from .label_efficiency import parse_overrides
+
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--dataset", default="mnist1d")
+    p.add_argument("--clients", type=int, default=50)
+    p.add_argument("--alpha", type=float, default=0.5)
+    p.add_argument("--strategy", default="hybrid")
+    p.add_argument("--seeds", type=int, nargs="+", default=[100, 101, 102, 103, 104])
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="a campaign setting for the federated run (repeatable), e.g. train_rounds=20")
+    p.add_argument("--json", type=Path, default=None)
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    import flwr  # noqa: F401  (importing flwr resets its logger: set levels afterwards)
+    from fedsift.simulations.errors import SimulationError
+
+    for name in ("flwr", "fedsift.server", "fedsift.simulations.runner"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    try:
+        overrides = parse_overrides(args.overrides)
+        result = run(args.dataset, args.clients, args.alpha, args.strategy, args.seeds, overrides,
+                     on_seed=lambda s: logger.info("seed %d done", s))
+    except SimulationError as exc:
+        raise SystemExit(f"selection_gap: {exc}") from exc
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=1), encoding="utf-8")
+    print(report(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""The selection-gap benchmark: each replay reduces to the central loop where it must."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fedsift.simulations import load_dataset
+from fedsift.simulations.benchmarks import selection_gap as sg
+from fedsift.simulations.benchmarks.label_efficiency import _campaign
+from fedsift.simulations.central import _context, fit_mlp, initial_labels
+
+
+@pytest.fixture(scope="module")
+def digits():  # type: ignore[no-untyped-def]
+    return load_dataset("digits")
+
+
+def _state(data, strategy: str):  # type: ignore[no-untyped-def]
+    cfg = _campaign("digits", strategy, 3)
+    cfg.num_features, cfg.num_classes, cfg.budget = data.num_features, data.num_classes, 20
+    labeled = np.asarray(initial_labels(data, cfg)[0], dtype=np.int64)
+    return cfg, labeled, [fit_mlp(data, labeled, cfg)]
+
+
+def _central_pick(data, cfg, labeled, history, rnd):  # type: ignore[no-untyped-def]
+    from fedsift.edge_runtime import get_strategy
+
+    strategy = get_strategy(cfg.strategy)
+    pool = np.setdiff1d(np.arange(data.x_train.shape[0]), labeled)
+    rng = np.random.default_rng([cfg.seed, rnd])
+    ctx = _context(strategy.needs, history[-1], history, data, pool, labeled, rng, cfg.mc_passes, cfg.mc_dropout)
+    return pool[strategy.select(ctx, cfg.budget, rng).indices]
+
+
+def test_one_device_with_top_k_and_no_random_slice_picks_what_central_margin_picks(digits) -> None:
+    cfg, labeled, history = _state(digits, "margin")
+    cfg.allocation, cfg.random_fraction, cfg.sketch_dim = "global_topk", 0.0, 0
+    everything = [np.arange(digits.x_train.shape[0])]
+    fed = sg.fed_mechanism_picks(digits, cfg, everything, 2, labeled, history)
+    assert sorted(fed.tolist()) == sorted(_central_pick(digits, cfg, labeled, history, 2).tolist())
+    assert not set(fed.tolist()) & set(labeled.tolist())
+
+
+def test_the_mechanism_replay_spreads_the_batch_over_devices_and_keeps_the_random_slice(digits) -> None:
+    cfg, labeled, history = _state(digits, "hybrid")
+    rows = np.setdiff1d(np.arange(digits.x_train.shape[0]), labeled)
+    parts = np.array_split(np.arange(digits.x_train.shape[0]), 4)
+    picks = sg.fed_mechanism_picks(digits, cfg, parts, 2, labeled, history)
+    assert len(picks) == cfg.budget == len(set(picks.tolist())) and set(picks.tolist()) <= set(rows.tolist())
+    assert len({int(np.searchsorted([p[-1] for p in parts], r)) for r in picks}) > 1
+
+
+def test_scoring_with_the_central_model_as_onnx_picks_what_central_hybrid_picks(digits) -> None:
+    from fedsift.server.model import export_onnx
+
+    cfg, labeled, history = _state(digits, "hybrid")
+    fed = sg.fed_model_picks(digits, cfg, export_onnx(history[-1]), 2, labeled)
+    central = _central_pick(digits, cfg, labeled, history, 2)
+    # float32 ONNX against float64 numpy: the same batch up to a near-tie or two
+    assert len(set(fed.tolist()) & set(central.tolist())) >= cfg.budget - 2
+
+
+def test_fed_model_refuses_strategies_it_cannot_rebuild(digits) -> None:
+    from fedsift.server.model import export_onnx
+    from fedsift.simulations.errors import SimulationError
+
+    cfg, labeled, history = _state(digits, "bald")
+    with pytest.raises(SimulationError, match="bald needs MC dropout or a committee"):
+        sg.fed_model_picks(digits, cfg, export_onnx(history[-1]), 2, labeled)
+
+
+def test_compare_pairs_each_arm_with_central_by_seed() -> None:
+    def curve(*acc: float) -> list[dict[str, float]]:
+        return [{"labels": 10 * i, "accuracy": a} for i, a in enumerate(acc)]
+
+    curves = {"central": [curve(0.1, 0.5, 0.7), curve(0.1, 0.6, 0.8)],
+              "fed-model": [curve(0.1, 0.4, 0.7), curve(0.1, 0.4, 0.8)]}  # -10 and -20 at 10 labels
+    (row,) = sg.compare(curves).values()
+    assert row["worst"] == pytest.approx(-15.0) and row["labels"] == 10
+    assert row["se"] == pytest.approx(5.0) and row["mean"] == pytest.approx(-7.5)
+
+
+def test_a_small_run_has_every_arm_and_the_central_arm_is_the_central_loop(tmp_path) -> None:
+    from fedsift.simulations.central import run_central
+
+    result = sg.run("digits", clients=3, alpha=0.5, strategy="hybrid", seeds=[1], schedule=(10, 3),
+                    overrides={"train_rounds": 1})
+    assert set(result["arms"]) == set(sg.ARMS) and set(result["against_central"]) == set(sg.ARMS) - {"central"}
+    assert result["overrides"] == {"train_rounds": 1}
+    assert all(arm["labels"] == [0, 10, 20, 30] for arm in result["arms"].values())
+    data = load_dataset("digits")
+    cfg = _campaign("digits", "hybrid", 1)
+    cfg.num_features, cfg.num_classes, cfg.budget, cfg.rounds = data.num_features, data.num_classes, 10, 3
+    assert result["arms"]["central"]["curves"][0] == [p.to_dict() for p in run_central(data, cfg)]
+    # the first round is the central cold start for every replayed arm
+    first = {result["arms"][a]["curves"][0][1]["accuracy"] for a in ("central", "fed-mechanism", "fed-model")}
+    assert len(first) == 1
+    text = sg.report(result)
+    assert "| fed-mechanism |" in text and "federated run with train_rounds=1" in text
+
+
+def test_the_command_line_names_a_bad_setting(tmp_path) -> None:
+    with pytest.raises(SystemExit, match="selection_gap: --set lr"):
+        sg.main(["--dataset", "digits", "--seeds", "1", "--set", "lr=1"])
