@@ -214,6 +214,27 @@ def run(dataset: str, clients: int, alpha: float, strategy: str, seeds: Sequence
             "wall_seconds": time.perf_counter() - start}
 
 
+def read_result(path: Path) -> dict[str, Any]:
+    """A stored result, its comparison recomputed from the per-seed curves.
+
+    Raises
+    ------
+    SimulationError
+        The file is unreadable, not JSON, or lacks an arm's per-seed curves.
+    """
+    from fedsift.simulations.errors import SimulationError
+
+    try:
+        result = json.loads(Path(path).read_text(encoding="utf-8"))
+        curves = {name: result["arms"][name]["curves"] for name in ARMS}
+        if not all(isinstance(c, list) and len(c) == len(result["seeds"]) for c in curves.values()):
+            raise ValueError("an arm does not hold one curve per seed")
+        result["against_central"] = compare(curves)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise SimulationError(f"{path}: not a selection-gap result: {exc}") from exc
+    return result
+
+
 def report(result: dict[str, Any]) -> str:
     """The printed tables: mean accuracy per label count, then each arm against ``central``."""
     arms = result["arms"]

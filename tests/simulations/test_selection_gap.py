@@ -103,3 +103,13 @@ def test_a_small_run_has_every_arm_and_the_central_arm_is_the_central_loop(tmp_p
 def test_the_command_line_names_a_bad_setting(tmp_path) -> None:
     with pytest.raises(SystemExit, match="selection_gap: --set lr"):
         sg.main(["--dataset", "digits", "--seeds", "1", "--set", "lr=1"])
+
+
+def test_read_result_names_a_file_that_is_not_a_selection_gap_result(tmp_path) -> None:
+    from fedsift.simulations.errors import SimulationError
+
+    (tmp_path / "bad.json").write_text('{"arms": {"central": {"curves": "rm -rf /"}}, "seeds": [1]}')
+    (tmp_path / "broken.json").write_text("{")
+    for name in ("bad.json", "broken.json", "missing.json"):
+        with pytest.raises(SimulationError, match="not a selection-gap result"):
+            sg.read_result(tmp_path / name)

@@ -9,16 +9,18 @@ import pytest
 from fedsift.simulations.benchmarks import auto_study
 from fedsift.simulations.benchmarks import cold_start as cs
 from fedsift.simulations.benchmarks import label_efficiency as le
+from fedsift.simulations.benchmarks import selection_gap as sg
 
 RESULTS = Path(__file__).resolve().parents[2] / "simulations" / "benchmarks" / "results"
 FILES = sorted(RESULTS.glob("le_*.json"))
 COLD_START = sorted(RESULTS.glob("cold_start_*.json"))
 AUTO_STUDY = sorted(RESULTS.glob("auto_study_*.json"))
+SELECTION_GAP = sorted(RESULTS.glob("selection_gap_*.json"))
 
 
 def test_there_are_stored_results() -> None:
-    assert FILES and COLD_START and AUTO_STUDY, f"no stored results under {RESULTS}"
-    read = {p.name for p in FILES + COLD_START + AUTO_STUDY}
+    assert FILES and COLD_START and AUTO_STUDY and SELECTION_GAP, f"no stored results under {RESULTS}"
+    read = {p.name for p in FILES + COLD_START + AUTO_STUDY + SELECTION_GAP}
     assert {p.name for p in RESULTS.glob("*.json")} == read, "a file no test reads"
 
 
@@ -56,3 +58,15 @@ def test_each_stored_auto_study_compares_every_variant_with_the_arms(path: Path)
             assert ("worst" in entry) == (name not in setting["arms"]), f"{path.name}: {name}"
     text = auto_study.report(result)
     assert all(f"| {v} |" in text for v in result["settings"][0]["variants"])
+
+
+@pytest.mark.parametrize("path", SELECTION_GAP, ids=[p.name for p in SELECTION_GAP])
+def test_each_stored_selection_gap_result_recomputes_to_what_it_says(path: Path) -> None:
+    import json
+
+    stored = json.loads(path.read_text(encoding="utf-8"))["against_central"]
+    result = sg.read_result(path)
+    assert set(result["against_central"]) == set(sg.ARMS) - {"central"}
+    for name, row in result["against_central"].items():
+        assert row["worst"] == pytest.approx(stored[name]["worst"]) and row["labels"] == stored[name]["labels"]
+    assert "| fed-model |" in sg.report(result)
