@@ -14,10 +14,13 @@ central reference's way) falls behind ``central:<s>`` for two reasons mixed toge
 - the *scoring model*: devices score with the federated model, which with many devices and
   few labels each is far weaker than the central reference's.
 
-This benchmark separates them. Every arm is trained the central reference's way on its own
-picks, from the central cold start, so only the picks differ:
+This benchmark separates them. Every arm but ``fed`` trains the central reference's MLP the
+central way on its own picks, so only the picks differ; the replayed arms start from the
+central cold start:
 
 - ``central``: the central loop (:func:`~fedsift.simulations.central.run_central`);
+- ``fed``: the federated run itself, end to end (its own model's test accuracy, the one
+  arm not trained the central way: what more federated training buys shows here);
 - ``fedsel``: the federated run's picks (both causes; its cold start is the federated one);
 - ``fed-mechanism``: the devices' and the server's steps replayed in-process on the same
   partition (the strategy on each device's pool, :func:`~fedsift.edge_runtime.build_summary`,
@@ -47,7 +50,7 @@ from fedsift.offline import apply_offline_environment
 
 logger = logging.getLogger(__name__)
 
-ARMS = ("central", "fedsel", "fed-mechanism", "fed-model")
+ARMS = ("central", "fed", "fedsel", "fed-mechanism", "fed-model")
 
 
 def _replay(data: Any, cfg: Any, pick: Callable[[int, np.ndarray, list[Any]], np.ndarray]) -> list[dict[str, float]]:
@@ -165,6 +168,7 @@ def run_seed(dataset: str, clients: int, alpha: float, strategy: str, seed: int,
     mech_cfg.num_features, mech_cfg.num_classes = data.num_features, data.num_classes
     return {
         "central": [p.to_dict() for p in run_central(data, central_cfg)],
+        "fed": [{"labels": r.labels, "accuracy": r.accuracy} for r in res.rounds],
         "fedsel": [p.to_dict() for p in retrain_on_picks(data, central_cfg, res.labeled_rows)],
         "fed-mechanism": _replay(data, central_cfg, lambda rnd, labeled, history: fed_mechanism_picks(
             data, mech_cfg, parts, rnd, labeled, history)),
