@@ -68,6 +68,11 @@ def label_efficiency(
     if merge:
         from fedsift.simulations.errors import SimulationError
 
+        if set_:
+            console.print("[red]cannot merge:[/red] --set applies to runs; --merge runs nothing (merged results "
+                          "keep the settings they were run with)", soft_wrap=True)
+            raise typer.Exit(2)
+
         try:
             pooled = le.merge_files(merge)
         except SimulationError as exc:

@@ -153,7 +153,7 @@ SHARED_WITH_CENTRAL = frozenset({"strategy", "budget", "rounds", "cold_start_rou
 FIXED_BY_BENCHMARK = frozenset({"total_budget", "annotators", "labels_per_annotator", "min_gain_per_100",
                                 "patience", "min_nodes"})
 #: What makes ``fed:random`` uniform random sampling: an override never touches these on it.
-RANDOM_BASELINE_KEYS = frozenset({"allocation", "cold_start_allocation", "sketch_dim"})
+RANDOM_BASELINE_KEYS = frozenset({"allocation", "cold_start_allocation", "sketch_dim", "top_k", "max_per_device"})
 
 
 def overridable_keys() -> list[str]:
@@ -199,8 +199,8 @@ def parse_overrides(pairs: Sequence[str]) -> dict[str, Any]:
             raise SimulationError(f"--set {key}: the central reference reads it too, so it cannot be set for "
                                   f"the federated runs alone; settable: {', '.join(allowed)}")
         if key in FIXED_BY_BENCHMARK:
-            raise SimulationError(f"--set {key}: fixed by the benchmark (every round spends the schedule's budget "
-                                  f"on every device); settable: {', '.join(allowed)}")
+            raise SimulationError(f"--set {key}: fixed by the benchmark (every round spends the full budget, with no "
+                                  f"early stop; min_nodes is the client count); settable: {', '.join(allowed)}")
         if key not in allowed:
             raise SimulationError(f"--set {key}: not a campaign setting; settable: {', '.join(allowed)}")
         try:
@@ -212,9 +212,12 @@ def parse_overrides(pairs: Sequence[str]) -> dict[str, Any]:
         checked = fill(CampaignConfig, out, "--set ")
         checked.num_features, checked.num_classes = 1, 2  # the data set's, filled in per run
         checked.validate()
-    except (ConfigFileError, ConfigError) as exc:
+    except ConfigFileError as exc:
         raise SimulationError(str(exc)) from exc
-    return out
+    except ConfigError as exc:
+        raise SimulationError(f"--set {exc}") from exc
+    # the checked values (2 read for a float field is 2.0), so equal settings make equal merge keys
+    return {key: getattr(checked, key) for key in out}
 
 
 def _overrides_text(overrides: dict[str, Any]) -> str:
@@ -668,9 +671,9 @@ def _join_arms(into: dict[str, Any], i: int, key: tuple[Any, ...], seeds: list[i
 def merge_results(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Pool benchmark results run on disjoint seeds, or on the same seeds with other arms, into one.
 
-    Settings match on (dataset, clients, alpha, schedule). Results of a setting on the very
-    same seeds are joined arm by arm (a later run of more strategies on seeds already
-    run); an arm both hold must have identical curves. Results on disjoint seeds are then
+    Settings match on (dataset, clients, alpha, schedule, ``--set`` overrides). Results of
+    a setting on the very same seeds are joined arm by arm (a later run of more strategies
+    on seeds already run); an arm both hold must have identical curves. Results on disjoint seeds are then
     concatenated in input order (other sessions, other machines), and every table is
     recomputed from the per-seed curves. The full-data accuracy is pooled over seeds;
     bytes per device are weighted by seed count.
@@ -878,6 +881,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.merge:
         from fedsift.simulations.errors import SimulationError
 
+        if args.overrides:
+            raise SystemExit("label_efficiency: --set applies to runs; --merge runs nothing (the settings of "
+                             "merged results are those they were run with)")
         try:
             result = merge_files(args.merge)
         except SimulationError as exc:

@@ -31,7 +31,9 @@ central cold start:
 
 Each arm is compared with ``central`` paired by seed: the worst mean difference over the
 label counts, its standard error, and the mean over counts. ``--set KEY=VALUE`` changes the
-federated run's campaign settings (as in ``label_efficiency``), e.g. ``train_rounds=20``.
+federated run's campaign settings, checked as in ``label_efficiency`` (there is no random arm
+here to spare), e.g. ``train_rounds=20``; the mechanism replay takes the selection settings
+among them. ``--report FILE`` prints a stored result without running anything.
 """
 
 from __future__ import annotations
@@ -74,15 +76,18 @@ def _replay(data: Any, cfg: Any, pick: Callable[[int, np.ndarray, list[Any]], np
     return curve
 
 
-def fed_mechanism_picks(data: Any, cfg: Any, parts: Sequence[np.ndarray], rnd: int, labeled: np.ndarray,
-                        history: list[Any]) -> np.ndarray:
+def fed_mechanism_allocation(data: Any, cfg: Any, parts: Sequence[np.ndarray], rnd: int, labeled: np.ndarray,
+                             history: list[Any]) -> Any:
     """One round of the devices' and the server's selection steps, scored with ``history[-1]``.
 
     Each device runs ``cfg.strategy`` on its unlabeled rows (anchored at its own labeled
     rows), offers ``top_k`` candidates with sketches and uniformly drawn ids for the random
-    slice, as :class:`~fedsift.client.app.DeviceAgent` does; the server allocates the
-    budget with the campaign's policy. Returns the picked ``x_train`` rows.
+    slice, as :class:`~fedsift.client.app.DeviceAgent` does, with the same random stream and
+    the simulated pools' item ids (``s000123`` for row 123); the server allocates the budget
+    with the campaign's policy. Given a federated run's own model and labels, it returns that
+    run's allocation. Returns the :class:`~fedsift.server.Allocation` (see :func:`picked_rows`).
     """
+    from fedsift.client.app import _stable_seed
     from fedsift.edge_runtime import build_summary, get_strategy
     from fedsift.protocols import Query
     from fedsift.server import plan_allocation
@@ -100,31 +105,55 @@ def fed_mechanism_picks(data: Any, cfg: Any, parts: Sequence[np.ndarray], rnd: i
         pool, own = rows[~done[rows]], rows[done[rows]]
         if pool.size == 0:
             continue
-        rng = np.random.default_rng([cfg.seed, rnd, d])
+        device = f"device-{d:05d}"
+        rng = np.random.default_rng(_stable_seed(query.sketch_seed, rnd, device))
         ctx = _context(strategy.needs, history[-1], history, data, pool, own, rng, cfg.mc_passes, cfg.mc_dropout)
         scores = np.asarray(strategy.score(ctx, rng), dtype=np.float64)
         selection = strategy.select(ctx, query.top_k, rng)
-        ids = [str(int(r)) for r in pool]
+        ids = [f"s{int(r):06d}" for r in pool]
         offer = rng.choice(pool.size, min(query.random_k, pool.size), replace=False)
-        summaries.append(build_summary(query, f"device-{d:05d}", ids, scores, ctx.probs, ctx.embedding,
+        summaries.append(build_summary(query, device, ids, scores, ctx.probs, ctx.embedding,
                                        labeled_count=int(own.size), random_ids=[ids[i] for i in offer],
                                        selection=selection))
     rng = np.random.default_rng([cfg.seed, rnd])
-    alloc = plan_allocation(summaries, cfg.budget, cfg.allocation_in(rnd), cfg.random_fraction, rng,
-                            cfg.max_per_device, cfg.normal_share)
-    return np.array([int(p.candidate_id) for p in alloc.picks], dtype=np.int64)
+    return plan_allocation(summaries, cfg.budget, cfg.allocation_in(rnd), cfg.random_fraction, rng,
+                           cfg.max_per_device, cfg.normal_share)
+
+
+def picked_rows(allocation: Any) -> np.ndarray:
+    """The ``x_train`` rows of an allocation made by :func:`fed_mechanism_allocation`."""
+    return np.array([int(p.candidate_id[1:]) for p in allocation.picks], dtype=np.int64)
+
+
+def check_strategy(name: str) -> None:
+    """Refuse, before anything runs, a strategy this benchmark cannot replay.
+
+    Raises
+    ------
+    SimulationError
+        ``name`` is not a registered device strategy (``auto`` chooses among them per round
+        and has no central run), or it needs MC dropout or a committee, which the
+        ``fed-model`` replay does not rebuild from ONNX artifacts.
+    """
+    from fedsift.edge_runtime import available_strategies, get_strategy
+    from fedsift.edge_runtime.strategies import NEEDS_COMMITTEE, NEEDS_MC
+    from fedsift.simulations.errors import SimulationError
+
+    if name not in available_strategies():
+        raise SimulationError(f"strategy {name!r} is not a device strategy with a central run; one of "
+                              f"{', '.join(available_strategies())}")
+    if get_strategy(name).needs & {NEEDS_MC, NEEDS_COMMITTEE}:
+        raise SimulationError(f"fed-model: strategy {name} needs MC dropout or a committee, which "
+                              "this replay does not rebuild from ONNX artifacts")
 
 
 def fed_model_picks(data: Any, cfg: Any, onnx_model: bytes, rnd: int, labeled: np.ndarray) -> np.ndarray:
     """The central selection step scored with a published (federated) ONNX model."""
     from fedsift.edge_runtime import OnnxScorer, get_strategy
-    from fedsift.edge_runtime.strategies import NEEDS_COMMITTEE, NEEDS_MC, ScoringContext
-    from fedsift.simulations.errors import SimulationError
+    from fedsift.edge_runtime.strategies import ScoringContext
 
+    check_strategy(cfg.strategy)
     strategy = get_strategy(cfg.strategy)
-    if strategy.needs & {NEEDS_MC, NEEDS_COMMITTEE}:
-        raise SimulationError(f"fed-model: strategy {cfg.strategy} needs MC dropout or a committee, which "
-                              "this replay does not rebuild from ONNX artifacts")
     scorer = OnnxScorer(onnx_model)
     pool = np.setdiff1d(np.arange(data.x_train.shape[0]), labeled)
     out = scorer.score(data.x_train[pool].astype(np.float32))
@@ -170,8 +199,8 @@ def run_seed(dataset: str, clients: int, alpha: float, strategy: str, seed: int,
         "central": [p.to_dict() for p in run_central(data, central_cfg)],
         "fed": [{"labels": r.labels, "accuracy": r.accuracy} for r in res.rounds],
         "fedsel": [p.to_dict() for p in retrain_on_picks(data, central_cfg, res.labeled_rows)],
-        "fed-mechanism": _replay(data, central_cfg, lambda rnd, labeled, history: fed_mechanism_picks(
-            data, mech_cfg, parts, rnd, labeled, history)),
+        "fed-mechanism": _replay(data, central_cfg, lambda rnd, labeled, history: picked_rows(
+            fed_mechanism_allocation(data, mech_cfg, parts, rnd, labeled, history))),
         # round r's devices score with the model published after round r - 1
         "fed-model": _replay(data, central_cfg, lambda rnd, labeled, history: fed_model_picks(
             data, central_cfg, models[rnd - 1], rnd, labeled)),
@@ -201,6 +230,7 @@ def run(dataset: str, clients: int, alpha: float, strategy: str, seeds: Sequence
         overrides: dict[str, Any] | None = None, on_seed: Callable[[int], None] | None = None,
         schedule: tuple[int, int] | None = None) -> dict[str, Any]:
     """All seeds: per-arm curves, mean curves and the comparison with ``central``."""
+    check_strategy(strategy)
     start = time.perf_counter()
     curves: dict[str, list[list[dict[str, float]]]] = {a: [] for a in ARMS}
     for seed in seeds:
@@ -269,6 +299,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="a campaign setting for the federated run (repeatable), e.g. train_rounds=20")
     p.add_argument("--json", type=Path, default=None)
+    p.add_argument("--report", type=Path, default=None, metavar="FILE",
+                   help="run nothing: print the stored result FILE (its comparison recomputed)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     import flwr  # noqa: F401  (importing flwr resets its logger: set levels afterwards)
@@ -276,6 +308,12 @@ def main(argv: list[str] | None = None) -> None:
 
     for name in ("flwr", "fedsift.server", "fedsift.simulations.runner"):
         logging.getLogger(name).setLevel(logging.ERROR)
+    if args.report is not None:
+        try:
+            print(report(read_result(args.report)))
+        except SimulationError as exc:
+            raise SystemExit(f"selection_gap: {exc}") from exc
+        return
     try:
         overrides = parse_overrides(args.overrides)
         result = run(args.dataset, args.clients, args.alpha, args.strategy, args.seeds, overrides,

@@ -350,8 +350,9 @@ def test_set_reads_values_as_toml_and_names_every_bad_pair() -> None:
     from fedsift.simulations.errors import SimulationError
 
     assert le.parse_overrides(["train-rounds=20", 'auto_arms=["hybrid", "margin"]', "allocation=global_topk",
-                               "server_lr = 1.5"]) == {"train_rounds": 20, "auto_arms": ["hybrid", "margin"],
-                                                       "allocation": "global_topk", "server_lr": 1.5}
+                               "server_lr = 2"]) == {"train_rounds": 20, "auto_arms": ["hybrid", "margin"],
+                                                     "allocation": "global_topk", "server_lr": 2.0}
+    assert isinstance(le.parse_overrides(["server_lr=2"])["server_lr"], float)  # equal settings, equal merge keys
     assert le.parse_overrides([]) == {}
     for pair, message in (("train_rounds", "expected KEY=VALUE"), ("=3", "expected KEY=VALUE"),
                           ("no_such_key=1", "no_such_key: not a campaign setting"),
@@ -359,12 +360,14 @@ def test_set_reads_values_as_toml_and_names_every_bad_pair() -> None:
                           ("hidden=[64]", "hidden: the central reference reads it too"),
                           ("patience=2", "patience: fixed by the benchmark"),
                           ("train_rounds=many", "expected int"), ("train_rounds=true", "expected int"),
-                          ("train_rounds=-1", "train_rounds"), ("allocation=nearest", "must be one of"),
-                          ("auto_arms=[1, 2]", "list of str"), ("train_rounds=" + "9" * 400, "train_rounds")):
+                          ("train_rounds=-1", r"--set config 'train_rounds' = -1: must be in \[0, 1000\]"), ("allocation=nearest", "must be one of"),
+                          ("auto_arms=[1, 2]", "list of str"), ("train_rounds=" + "9" * 400, r"must be in \[0, 1000\]")):
         with pytest.raises(SimulationError, match=message):
             le.parse_overrides([pair])
     with pytest.raises(SystemExit, match="label_efficiency: --set lr"):
         le.main(["--datasets", "digits", "--seeds", "1", "--set", "lr=0.1"])
+    with pytest.raises(SystemExit, match="--merge runs nothing"):
+        le.main(["--merge", "a.json", "--set", "train_rounds=20"])
 
 
 def test_overrides_reach_the_federated_runs_only_and_spare_the_random_baseline(monkeypatch) -> None:
@@ -385,6 +388,7 @@ def test_overrides_reach_the_federated_runs_only_and_spare_the_random_baseline(m
     assert setting["overrides"] == overrides
     assert seen["margin"].train_rounds == 0 and seen["margin"].allocation == "global_topk"
     assert seen["random"].train_rounds == 0 and seen["random"].allocation == "proportional"
+    assert le.RANDOM_BASELINE_KEYS >= {"allocation", "sketch_dim", "top_k", "max_per_device"}
     for name in ("fed:random", "fed:margin"):
         assert len(set(setting["arms"][name]["mean"])) == 1, name  # untrained throughout
     assert len(set(setting["arms"]["central:margin"]["mean"])) > 1
@@ -484,3 +488,6 @@ def test_bench_cli_merges_results_and_names_a_bad_file(tmp_path) -> None:
     result = CliRunner().invoke(bench_app, ["label-efficiency", "--merge", str(tmp_path / "a.json"),
                                             "--merge", str(tmp_path / "a.json")])
     assert result.exit_code == 2 and "already in an earlier result" in result.output
+    result = CliRunner().invoke(bench_app, ["label-efficiency", "--merge", str(tmp_path / "a.json"),
+                                            "--set", "train_rounds=20"])
+    assert result.exit_code == 2 and "--merge runs nothing" in result.output

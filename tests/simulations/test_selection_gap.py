@@ -37,7 +37,7 @@ def test_one_device_with_top_k_and_no_random_slice_picks_what_central_margin_pic
     cfg, labeled, history = _state(digits, "margin")
     cfg.allocation, cfg.random_fraction, cfg.sketch_dim = "global_topk", 0.0, 0
     everything = [np.arange(digits.x_train.shape[0])]
-    fed = sg.fed_mechanism_picks(digits, cfg, everything, 2, labeled, history)
+    fed = sg.picked_rows(sg.fed_mechanism_allocation(digits, cfg, everything, 2, labeled, history))
     assert sorted(fed.tolist()) == sorted(_central_pick(digits, cfg, labeled, history, 2).tolist())
     assert not set(fed.tolist()) & set(labeled.tolist())
 
@@ -46,9 +46,38 @@ def test_the_mechanism_replay_spreads_the_batch_over_devices_and_keeps_the_rando
     cfg, labeled, history = _state(digits, "hybrid")
     rows = np.setdiff1d(np.arange(digits.x_train.shape[0]), labeled)
     parts = np.array_split(np.arange(digits.x_train.shape[0]), 4)
-    picks = sg.fed_mechanism_picks(digits, cfg, parts, 2, labeled, history)
+    alloc = sg.fed_mechanism_allocation(digits, cfg, parts, 2, labeled, history)
+    picks = sg.picked_rows(alloc)
     assert len(picks) == cfg.budget == len(set(picks.tolist())) and set(picks.tolist()) <= set(rows.tolist())
     assert len({int(np.searchsorted([p[-1] for p in parts], r)) for r in picks}) > 1
+    reasons = [p.reason for p in alloc.picks]
+    assert reasons.count("random-slice") == round(cfg.budget * cfg.random_fraction) == 2
+    assert reasons.count("cross-device-diversity") == cfg.budget - 2
+
+
+def _layers(onnx_model: bytes):  # type: ignore[no-untyped-def]
+    import onnx
+    from onnx import numpy_helper
+
+    arrays = [numpy_helper.to_array(t) for t in onnx.load_from_string(onnx_model).graph.initializer]
+    return list(zip(arrays[0::2], arrays[1::2]))
+
+
+@pytest.mark.parametrize("strategy", ["hybrid", "badge"])
+def test_replayed_with_a_federated_runs_own_models_the_mechanism_picks_what_that_run_picked(digits, strategy) -> None:
+    """The replay mirrors the devices (random stream, item ids) and the server, not just their kind."""
+    from fedsift.simulations import SimulationConfig, dirichlet_partition, run_simulation
+
+    cfg = _campaign("digits", strategy, 7)
+    cfg.budget, cfg.rounds = 20, 3
+    models: list[bytes] = []
+    res = run_simulation(SimulationConfig(dataset="digits", clients=5, alpha=0.5, campaign=cfg), on_model=models.append)
+    cfg.num_features, cfg.num_classes = digits.num_features, digits.num_classes
+    parts = dirichlet_partition(digits.y_train, 5, 0.5, 7)
+    for rnd in (2, 3):  # round r's devices score with the model published after round r - 1
+        before = np.asarray(res.labeled_rows[rnd - 1], dtype=np.int64)
+        alloc = sg.fed_mechanism_allocation(digits, cfg, parts, rnd, before, [_layers(models[rnd - 1])])
+        assert sorted(sg.picked_rows(alloc).tolist()) == sorted(set(res.labeled_rows[rnd]) - set(before.tolist()))
 
 
 def test_scoring_with_the_central_model_as_onnx_picks_what_central_hybrid_picks(digits) -> None:
@@ -68,6 +97,9 @@ def test_fed_model_refuses_strategies_it_cannot_rebuild(digits) -> None:
     cfg, labeled, history = _state(digits, "bald")
     with pytest.raises(SimulationError, match="bald needs MC dropout or a committee"):
         sg.fed_model_picks(digits, cfg, export_onnx(history[-1]), 2, labeled)
+    for name, message in (("qbc", "needs MC dropout or a committee"), ("auto", "not a device strategy")):
+        with pytest.raises(SimulationError, match=message):  # before anything runs
+            sg.run("digits", clients=3, alpha=0.5, strategy=name, seeds=[1], schedule=(10, 2))
 
 
 def test_compare_pairs_each_arm_with_central_by_seed() -> None:
@@ -109,7 +141,12 @@ def test_read_result_names_a_file_that_is_not_a_selection_gap_result(tmp_path) -
     from fedsift.simulations.errors import SimulationError
 
     (tmp_path / "bad.json").write_text('{"arms": {"central": {"curves": "rm -rf /"}}, "seeds": [1]}')
+    arms = {name: {"curves": [[{"labels": 0, "accuracy": 0.1}]]} for name in sg.ARMS}
+    arms["fed"]["curves"] = "rm -rf /"
+    import json
+
+    (tmp_path / "hostile.json").write_text(json.dumps({"arms": arms, "seeds": [1]}))
     (tmp_path / "broken.json").write_text("{")
-    for name in ("bad.json", "broken.json", "missing.json"):
+    for name in ("bad.json", "hostile.json", "broken.json", "missing.json"):
         with pytest.raises(SimulationError, match="not a selection-gap result"):
             sg.read_result(tmp_path / name)

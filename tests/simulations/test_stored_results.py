@@ -70,3 +70,11 @@ def test_each_stored_selection_gap_result_recomputes_to_what_it_says(path: Path)
     for name, row in result["against_central"].items():
         assert row["worst"] == pytest.approx(stored[name]["worst"]) and row["labels"] == stored[name]["labels"]
     assert "| fed-model |" in sg.report(result)
+
+
+def test_selection_gap_report_prints_a_stored_file_and_names_a_bad_one(capsys, tmp_path) -> None:
+    sg.main(["--report", str(SELECTION_GAP[0])])
+    assert "| fed-mechanism |" in capsys.readouterr().out
+    (tmp_path / "bad.json").write_text("[]")
+    with pytest.raises(SystemExit, match="not a selection-gap result"):
+        sg.main(["--report", str(tmp_path / "bad.json")])
