@@ -50,6 +50,8 @@ import numpy as np
 
 from fedsift.offline import apply_offline_environment
 
+from .common import print_stored
+
 logger = logging.getLogger(__name__)
 
 ARMS = ("central", "fed", "fedsel", "fed-mechanism", "fed-model")
@@ -309,10 +311,7 @@ def main(argv: list[str] | None = None) -> None:
     for name in ("flwr", "fedsift.server", "fedsift.simulations.runner"):
         logging.getLogger(name).setLevel(logging.ERROR)
     if args.report is not None:
-        try:
-            print(report(read_result(args.report)))
-        except SimulationError as exc:
-            raise SystemExit(f"selection_gap: {exc}") from exc
+        print_stored("selection_gap", lambda: read_result(args.report), report)
         return
     try:
         overrides = parse_overrides(args.overrides)

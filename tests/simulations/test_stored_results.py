@@ -8,6 +8,7 @@ import pytest
 
 from fedsift.simulations.benchmarks import auto_study
 from fedsift.simulations.benchmarks import cold_start as cs
+from fedsift.simulations.benchmarks import fed_training as ft
 from fedsift.simulations.benchmarks import label_efficiency as le
 from fedsift.simulations.benchmarks import selection_gap as sg
 
@@ -16,11 +17,12 @@ FILES = sorted(RESULTS.glob("le_*.json"))
 COLD_START = sorted(RESULTS.glob("cold_start_*.json"))
 AUTO_STUDY = sorted(RESULTS.glob("auto_study_*.json"))
 SELECTION_GAP = sorted(RESULTS.glob("selection_gap_*.json"))
+FED_TRAINING = sorted(RESULTS.glob("fed_training_*.json"))
 
 
 def test_there_are_stored_results() -> None:
-    assert FILES and COLD_START and AUTO_STUDY and SELECTION_GAP, f"no stored results under {RESULTS}"
-    read = {p.name for p in FILES + COLD_START + AUTO_STUDY + SELECTION_GAP}
+    assert FILES and COLD_START and AUTO_STUDY and SELECTION_GAP and FED_TRAINING, f"no stored results under {RESULTS}"
+    read = {p.name for p in FILES + COLD_START + AUTO_STUDY + SELECTION_GAP + FED_TRAINING}
     assert {p.name for p in RESULTS.glob("*.json")} == read, "a file no test reads"
 
 
@@ -78,3 +80,15 @@ def test_selection_gap_report_prints_a_stored_file_and_names_a_bad_one(capsys, t
     (tmp_path / "bad.json").write_text("[]")
     with pytest.raises(SystemExit, match="not a selection-gap result"):
         sg.main(["--report", str(tmp_path / "bad.json")])
+
+
+@pytest.mark.parametrize("path", FED_TRAINING, ids=[p.name for p in FED_TRAINING])
+def test_each_stored_fed_training_result_recomputes_to_what_it_says(path: Path) -> None:
+    import json
+
+    stored = json.loads(path.read_text(encoding="utf-8"))["against_central"]
+    result = ft.read_result(path)
+    assert ft.CENTRAL in result["arms"] and len(result["arms"]) > 1
+    for name, row in result["against_central"].items():
+        assert row["behind"] == pytest.approx(stored[name]["behind"]), f"{path.name}: {name}"
+    assert f"| {ft.CENTRAL} |" in ft.report(result)
