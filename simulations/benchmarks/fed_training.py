@@ -1,4 +1,4 @@
-"""Federated training with few labels, side by side with central training on the same labels.
+"""Federated training with few labels, side by side with central training on as many labels.
 
 Usage::
 
@@ -12,8 +12,8 @@ training alone: the campaign's default (a 20-wave first round, then 5 waves per 
 against the default with one lever taken out at a time or with more waves (10, 20, and 20
 with lr 1e-2: the learning rate of the federated runs only), and against the central reference
 (:func:`fedsift.simulations.central.run_central`, the same MLP trained from scratch on the
-pooled labels on its own fixed schedule). In deployment every wave costs seconds, which is
-the price of the extra waves.
+pooled data on its own fixed schedule, with its own uniform draw of as many labels). In
+deployment every wave costs seconds, which is the price of the extra waves.
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ def run(dataset: str, seeds: list[int], rounds: int, clients: int = 10, alpha: f
 
 
 def compare(arms: dict[str, Any]) -> dict[str, dict[str, float]]:
-    """Each federated arm against central training on the same labels, paired by seed.
+    """Each federated arm against central training on as many random labels, paired by seed.
 
     ``auc`` is the mean accuracy over the label counts (points); ``behind`` is how many
     points of that the arm is behind central (mean over seeds, ``se`` its standard error),
