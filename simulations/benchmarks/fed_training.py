@@ -115,6 +115,8 @@ def compare(arms: dict[str, Any]) -> dict[str, dict[str, float]]:
     points of that the arm is behind central (mean over seeds, ``se`` its standard error),
     ``final_behind`` the same at the last label count.
     """
+    from .label_efficiency import _sem
+
     central = np.asarray(arms[CENTRAL]["curves"], dtype=float)
     out: dict[str, dict[str, float]] = {}
     for name, arm in arms.items():
@@ -122,9 +124,8 @@ def compare(arms: dict[str, Any]) -> dict[str, dict[str, float]]:
         if acc.shape != central.shape or arm["labels"] != arms[CENTRAL]["labels"]:
             raise ValueError(f"{name}: its label counts or seeds differ from the central arm's")
         gap = 100 * (central.mean(1) - acc.mean(1))
-        se = float(gap.std(ddof=1) / np.sqrt(len(gap))) if len(gap) > 1 else float("nan")
         out[name] = {"auc": float(100 * acc.mean()), "final": float(acc[:, -1].mean()),
-                     "behind": float(gap.mean()), "se": se,
+                     "behind": float(gap.mean()), "se": _sem(gap),
                      "final_behind": float(100 * (central[:, -1] - acc[:, -1]).mean())}
     return out
 
