@@ -59,12 +59,18 @@ def label_efficiency(
     merge: Optional[list[Path]] = typer.Option(None, "--merge", help="run nothing: pool this result JSON "
                                                 "(repeat the option; disjoint seeds, or the same seeds with "
                                                 "other arms) into one report"),
+    replace_arms: bool = typer.Option(False, "--replace-arms", help="with --merge: where two results on the same "
+                                      "seeds hold an arm with different curves (a rerun after a fix), keep the "
+                                      "later result's and list the arm as replaced"),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Federated strategies vs random, the central reference and scikit-activeml, over seeds."""
     apply_offline_environment()
     from fedsift.simulations.benchmarks import label_efficiency as le
 
+    if replace_arms and not merge:
+        console.print("[red]bad option:[/red] --replace-arms applies to --merge", soft_wrap=True)
+        raise typer.Exit(2)
     if merge:
         from fedsift.simulations.errors import SimulationError
 
@@ -74,7 +80,7 @@ def label_efficiency(
             raise typer.Exit(2)
 
         try:
-            pooled = le.merge_files(merge)
+            pooled = le.merge_files(merge, replace_arms)
         except SimulationError as exc:
             console.print(f"[red]cannot merge:[/red] {exc}", soft_wrap=True)
             raise typer.Exit(2) from exc

@@ -373,7 +373,9 @@ def markdown_tables(setting: dict[str, Any]) -> str:
     title = (f"### {setting['dataset']}, {setting['clients']} clients, alpha {setting['alpha']}, "
              f"seeds {', '.join(map(str, setting['seeds']))}; full-data MLP {setting['full_data_accuracy']:.3f}, "
              f"target (95%) {setting['target']:.3f}"
-             + (f"; federated runs with {_overrides_text(setting['overrides'])}" if setting.get("overrides") else ""))
+             + (f"; federated runs with {_overrides_text(setting['overrides'])}" if setting.get("overrides") else "")
+             + (f"; arms rerun and replaced in a merge: {', '.join(setting['replaced_arms'])}"
+                if setting.get("replaced_arms") else ""))
     lines = [title, "", "| arm | final acc | AUC | labels to 95% | share of random's labels | bytes/device/round |",
              "|---|---|---|---|---|---|"]
     for name, a in arms.items():
@@ -548,7 +550,9 @@ def plot(settings: Sequence[dict[str, Any]], path: Path) -> Path:
                     lw=2.2 if name.endswith(":random") else 1.3, label=name)
             ax.fill_between(x[keep], (m - s)[keep], (m + s)[keep], color=color, alpha=0.12)
         ax.axhline(setting["target"], color="grey", lw=0.8, ls="-.", label="95% of full data")
-        ax.set_title(f"{setting['dataset']}, {setting['clients']} clients, α={setting['alpha']}")
+        ax.set_title(f"{setting['dataset']}, {setting['clients']} clients, α={setting['alpha']}"
+                     + (f"\n{_overrides_text(setting['overrides'])}" if setting.get("overrides") else ""),
+                     fontsize=9 if setting.get("overrides") else None)
         ax.set_xlabel("labels")
         ax.set_ylabel("test accuracy")
         ax.grid(alpha=0.3)
@@ -614,6 +618,9 @@ def _checked_setting(i: int, setting: Any) -> tuple[tuple[Any, ...], list[int], 
         overrides = setting.get("overrides", {})  # results written before --set ran the defaults
         if not isinstance(overrides, dict):
             raise TypeError(f"overrides must be a mapping, got {overrides!r}")
+        replaced = setting.get("replaced_arms", [])
+        if not isinstance(replaced, list) or not all(isinstance(n, str) for n in replaced):
+            raise TypeError(f"replaced_arms must be a list of arm names, got {replaced!r}")
         key = (setting["dataset"], setting["clients"], setting["alpha"], tuple(sorted(setting["schedule"].items())),
                json.dumps(overrides, sort_keys=True))
         seeds, arms = list(setting["seeds"]), setting["arms"]
@@ -638,42 +645,57 @@ def _checked_setting(i: int, setting: Any) -> tuple[tuple[Any, ...], list[int], 
     return key, seeds, arms
 
 
+def _where(key: tuple[Any, ...]) -> str:
+    """A merge key as words: dataset, clients, alpha, and the ``--set`` overrides if any."""
+    overrides = json.loads(key[4])
+    return (f"{key[0]}, {key[1]} clients, alpha {key[2]}"
+            + (f", federated runs with {_overrides_text(overrides)}" if overrides else ""))
+
+
 def _join_arms(into: dict[str, Any], i: int, key: tuple[Any, ...], seeds: list[int], arms: dict[str, Any],
-               arms_setting: dict[str, Any]) -> None:
+               arms_setting: dict[str, Any], replace: bool = False) -> None:
     """Add a result's arms (of ``arms_setting``), run on the very seeds of ``into``, to it.
 
     An arm both hold (every run includes ``random``) must reproduce: the runs are seeded,
     so the same arm on the same seeds gives the same curves; anything else means the two
     were run with different code or settings, and pooling them would compare unlike runs.
+    With ``replace`` (a rerun of some arms after a fix), such an arm is taken from this
+    later result instead, and its name is recorded in ``into["replaced"]``.
     """
     from fedsift.simulations.errors import SimulationError
 
     if float(arms_setting["full_data_accuracy"]) != float(into["setting"]["full_data_accuracy"]):
-        raise SimulationError(f"result {i}: {key[0]}, {key[1]} clients, alpha {key[2]}: the full-data accuracy "
-                              "differs from the earlier result's on the same seeds, so the runs used different "
-                              "code or settings")
+        raise SimulationError(f"result {i}: {_where(key)}: the full-data accuracy differs from the earlier "
+                              "result's on the same seeds, so the runs used different code or settings")
     order = [seeds.index(s) for s in into["seeds"]]
-    new = [name for name in arms if name not in into["arms"]]
-    if not new:
-        raise SimulationError(f"result {i}: {key[0]}, {key[1]} clients, alpha {key[2]}: seeds "
-                              f"{sorted(seeds)} are already in an earlier result, with no new arm")
+    added = []
     for name, arm in arms.items():
         curves = [arm["curves"][k] for k in order]
         if name in into["arms"]:
-            if into["arms"][name]["curves"] != curves:
-                raise SimulationError(f"result {i}: {key[0]}, {key[1]} clients, alpha {key[2]}: arm {name} "
-                                      f"differs from the earlier result's on the same seeds; the same arm "
-                                      f"on the same seeds reproduces, so the runs used different code or settings")
-            continue
+            if into["arms"][name]["curves"] == curves:
+                continue
+            if not replace:
+                raise SimulationError(f"result {i}: {_where(key)}: arm {name} differs from the earlier result's "
+                                      "on the same seeds; the same arm on the same seeds reproduces, so the runs "
+                                      "used different code or settings (--replace-arms keeps the later one)")
+            into["replaced"].append(name)
+        added.append(name)
         into["arms"][name] = {**arm, "curves": curves}
+    into["replaced"] += [name for name in arms_setting.get("replaced_arms", []) if name in added]
+    if not added:
+        raise SimulationError(f"result {i}: {_where(key)}: seeds {sorted(seeds)} are already in an earlier "
+                              "result, with no new or changed arm")
 
 
-def merge_results(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def merge_results(results: Sequence[dict[str, Any]], replace: bool = False) -> dict[str, Any]:
     """Pool benchmark results run on disjoint seeds, or on the same seeds with other arms, into one.
 
     Settings match on (dataset, clients, alpha, schedule, ``--set`` overrides). Results of
     a setting on the very same seeds are joined arm by arm (a later run of more strategies
-    on seeds already run); an arm both hold must have identical curves. Results on disjoint seeds are then
+    on seeds already run); an arm both hold must have identical curves, unless ``replace``
+    is given: then the later result's curves win and the setting lists the arm under
+    ``replaced_arms`` (a rerun of some arms after a fix, joined to the arms it left
+    alone). Results on disjoint seeds are then
     concatenated in input order (other sessions, other machines), and every table is
     recomputed from the per-seed curves. The full-data accuracy is pooled over seeds;
     bytes per device are weighted by seed count.
@@ -698,14 +720,14 @@ def merge_results(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
             entries = groups.setdefault(key, [])
             same = [e for e in entries if set(e["seeds"]) == set(seeds)]  # no seed is listed twice
             if same:
-                _join_arms(same[0], i, key, seeds, arms, setting)
+                _join_arms(same[0], i, key, seeds, arms, setting, replace)
                 continue
             for e in entries:
                 if set(seeds) & set(e["seeds"]):
-                    raise SimulationError(f"result {i}: {key[0]}, {key[1]} clients, alpha {key[2]}: seeds "
+                    raise SimulationError(f"result {i}: {_where(key)}: seeds "
                                           f"{sorted(set(seeds) & set(e['seeds']))} are already in an earlier "
                                           "result")
-            entries.append({"setting": setting, "seeds": seeds, "arms": dict(arms)})
+            entries.append({"setting": setting, "seeds": seeds, "arms": dict(arms), "replaced": []})
     settings = []
     for key, entries in groups.items():
         seeds_all: list[int] = []
@@ -725,9 +747,13 @@ def merge_results(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
         second = sum(c[0] * (c[2] ** 2 + c[1] ** 2) for c in ceilings) / n
         counts = {name: len(arm.curves) for name, arm in pooled_arms.items()}
         if any(c != len(seeds_all) for c in counts.values()):
-            raise SimulationError(f"{key[0]}: the results do not run the same arms ({counts})")
+            raise SimulationError(f"{_where(key)}: the results do not run the same arms ({counts})")
         setting = {k: entries[0]["setting"][k] for k in ("dataset", "clients", "alpha", "schedule")}
         setting["overrides"] = dict(entries[0]["setting"].get("overrides", {}))
+        replaced = sorted({name for e in entries for name in e["replaced"]}
+                          | {name for e in entries for name in e["setting"].get("replaced_arms", [])})
+        if replaced:
+            setting["replaced_arms"] = replaced
         setting.update(seeds=seeds_all, full_data_accuracy=ceiling,
                        full_data_accuracy_std=float(np.sqrt(max(second - ceiling ** 2, 0.0))),
                        target=TARGET_SHARE * ceiling, arms=_summarize(pooled_arms, TARGET_SHARE * ceiling))
@@ -738,7 +764,7 @@ def merge_results(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return {"settings": settings, "wall_seconds": wall}
 
 
-def merge_files(paths: Sequence[Path]) -> dict[str, Any]:
+def merge_files(paths: Sequence[Path], replace: bool = False) -> dict[str, Any]:
     """:func:`merge_results` over JSON files; an unreadable or non-JSON file is a SimulationError too."""
     from fedsift.simulations.errors import SimulationError
 
@@ -748,7 +774,7 @@ def merge_files(paths: Sequence[Path]) -> dict[str, Any]:
             results.append(json.loads(Path(path).read_text(encoding="utf-8")))
         except (OSError, ValueError) as exc:
             raise SimulationError(f"{path}: {exc}") from exc
-    return merge_results(results)
+    return merge_results(results, replace)
 
 
 def runs_per_setting(seeds: Sequence[int], strategies: Sequence[str], peer: Sequence[str],
@@ -781,7 +807,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--merge", type=Path, nargs="+", default=None, metavar="JSON",
                    help="run nothing: pool these results (disjoint seeds, or the same seeds with other arms) "
                         "into one report, --json and --png")
+    p.add_argument("--replace-arms", action="store_true",
+                   help="with --merge: where two results on the same seeds hold an arm with different curves (a "
+                        "rerun after a fix), keep the later result's and list the arm as replaced")
     args = p.parse_args(argv)
+    if args.replace_arms and not args.merge:
+        p.error("--replace-arms applies to --merge")
     defaults = QUICK if args.quick else {"datasets": ["digits", "mnist1d", "rt-text"], "clients": [10, 50],
                                          "alphas": [0.1, 0.5], "seeds": list(DEFAULT_SEEDS),
                                          "strategies": None, "peer": list(PEER_METHODS)}
@@ -885,7 +916,7 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit("label_efficiency: --set applies to runs; --merge runs nothing (the settings of "
                              "merged results are those they were run with)")
         try:
-            result = merge_files(args.merge)
+            result = merge_files(args.merge, args.replace_arms)
         except SimulationError as exc:
             raise SystemExit(f"label_efficiency --merge: {exc}") from exc
         write_outputs(result, args.json, args.png)

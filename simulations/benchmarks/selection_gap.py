@@ -240,14 +240,27 @@ def run(dataset: str, clients: int, alpha: float, strategy: str, seeds: Sequence
             curves[name].append(curve)
         if on_seed is not None:
             on_seed(seed)
-    arms = {}
-    for name, runs in curves.items():
-        acc = np.array([[p["accuracy"] for p in c] for c in runs])
-        arms[name] = {"labels": [p["labels"] for p in runs[0]], "mean": acc.mean(0).tolist(),
-                      "std": acc.std(0).tolist(), "curves": runs}
+    arms = {name: mean_arm(runs) for name, runs in curves.items()}
     return {"dataset": dataset, "clients": clients, "alpha": alpha, "strategy": strategy, "seeds": list(seeds),
             "overrides": dict(overrides or {}), "arms": arms, "against_central": compare(curves),
             "wall_seconds": time.perf_counter() - start}
+
+
+def mean_arm(runs: list[list[dict[str, float]]]) -> dict[str, Any]:
+    """An arm's mean and std curve over seeds, round by round, up to the round every seed reached.
+
+    Every seed of an arm spends the same budget per round, so the label counts agree; where
+    they do not (a federated round that could not fill its budget) the mean count is kept,
+    and the comparison with ``central`` still pairs only equal counts (:func:`compare`).
+    """
+    n = min(len(c) for c in runs)
+    counts = np.array([[p["labels"] for p in c[:n]] for c in runs], dtype=np.float64)
+    acc = np.array([[p["accuracy"] for p in c[:n]] for c in runs], dtype=np.float64)
+    same = bool((counts == counts[0]).all())
+    if not same or any(len(c) != n for c in runs):
+        logger.warning("the seeds' curves differ in length or label counts; mean curve over %d rounds", n)
+    labels = [int(x) for x in counts[0]] if same else counts.mean(0).tolist()
+    return {"labels": labels, "mean": acc.mean(0).tolist(), "std": acc.std(0).tolist(), "curves": runs}
 
 
 def read_result(path: Path) -> dict[str, Any]:
@@ -279,8 +292,10 @@ def report(result: dict[str, Any]) -> str:
              f"seeds {', '.join(map(str, result['seeds']))}" + (f"; federated run with {extra}" if extra else ""),
              "", "| arm | " + " | ".join(str(n) for n in arms["central"]["labels"][1:]) + " |",
              "|---|" + "---|" * (len(arms["central"]["labels"]) - 1)]
-    for name, arm in arms.items():
-        lines.append(f"| {name} | " + " | ".join(f"{m:.3f}" for m in arm["mean"][1:]) + " |")
+    for name, arm in arms.items():  # by label count: an arm whose seeds fell short shows "—" there
+        at = {round(n): m for n, m in zip(arm["labels"], arm["mean"])}
+        lines.append(f"| {name} | " + " | ".join(
+            f"{at[round(n)]:.3f}" if round(n) in at else "—" for n in arms["central"]["labels"][1:]) + " |")
     lines += ["", "| arm against central (paired by seed) | worst (points) ± SE | at labels | mean |", "|---|---|---|---|"]
     for name, g in result["against_central"].items():
         lines.append(f"| {name} | {g['worst']:+.1f} ± {g['se']:.1f} | {g['labels']} | {g['mean']:+.1f} |")

@@ -327,7 +327,7 @@ def test_merge_joins_more_arms_run_on_the_same_seeds() -> None:
     with pytest.raises(SimulationError, match=r"seeds \[2\] are already in an earlier result"):
         le.merge_results([first, overlap])
     # nothing new on the same seeds: the same file given twice
-    with pytest.raises(SimulationError, match="with no new arm"):
+    with pytest.raises(SimulationError, match="with no new or changed arm"):
         le.merge_results([first, first])
     hostile = json.loads(json.dumps(first))
     hostile["settings"][0]["arms"] = ["fed:random"]
@@ -414,6 +414,54 @@ def test_merge_keeps_results_run_with_other_settings_apart() -> None:
     with pytest.raises(SimulationError, match="malformed field: overrides must be a mapping"):
         le.merge_results([hostile])
 
+    # a merge error names the setting's overrides, so two runs that differ only there are told apart
+    drifted = json.loads(json.dumps(tuned))
+    drifted["settings"][0]["arms"]["fed:random"]["curves"][0][2]["accuracy"] = 0.75
+    with pytest.raises(SimulationError, match="alpha 0.5, federated runs with train_rounds=20: arm fed:random"):
+        le.merge_results([tuned, drifted])
+
+
+def test_replace_arms_takes_a_rerun_arm_from_the_later_result_and_says_so(tmp_path) -> None:
+    """A rerun of some arms after a fix replaces them; what it left alone must still reproduce."""
+    from fedsift.simulations.errors import SimulationError
+
+    first = _result([1, 2], {"fed:random": [[0.1, 0.5, 0.6], [0.1, 0.6, 0.7]],
+                             "fed:auto": [[0.1, 0.6, 0.7], [0.1, 0.7, 0.8]],
+                             "fed:margin": [[0.1, 0.6, 0.6], [0.1, 0.6, 0.6]]}, 0.9)
+    rerun = _result([1, 2], {"fed:random": [[0.1, 0.5, 0.6], [0.1, 0.6, 0.7]],
+                             "fed:auto": [[0.1, 0.7, 0.8], [0.1, 0.7, 0.9]]}, 0.9)
+    with pytest.raises(SimulationError, match=r"arm fed:auto differs .* \(--replace-arms keeps the later one\)"):
+        le.merge_results([first, rerun])
+    (setting,) = le.merge_results([first, rerun], replace=True)["settings"]
+    assert setting["replaced_arms"] == ["fed:auto"]
+    assert setting["arms"]["fed:auto"]["mean"] == pytest.approx([0.1, 0.7, 0.85])
+    assert setting["arms"]["fed:margin"]["mean"] == pytest.approx([0.1, 0.6, 0.6])  # carried over
+    assert "arms rerun and replaced in a merge: fed:auto" in le.markdown_tables(setting)
+    # pooled again with other seeds, the record stays
+    more = _result([3], {"fed:random": [[0.1, 0.5, 0.6]], "fed:auto": [[0.1, 0.5, 0.6]],
+                         "fed:margin": [[0.1, 0.5, 0.6]]}, 0.9)
+    merged = le.merge_results([{"settings": [setting], "wall_seconds": 1.0}, more])
+    assert merged["settings"][0]["replaced_arms"] == ["fed:auto"] and merged["settings"][0]["seeds"] == [1, 2, 3]
+    # the rerun's shared random arm must still reproduce: --replace-arms does not excuse other code
+    other_ceiling = json.loads(json.dumps(rerun))
+    other_ceiling["settings"][0]["full_data_accuracy"] = 0.8
+    with pytest.raises(SimulationError, match="the full-data accuracy differs"):
+        le.merge_results([first, other_ceiling], replace=True)
+    with pytest.raises(SimulationError, match="with no new or changed arm"):
+        le.merge_results([first, first], replace=True)
+    hostile = json.loads(json.dumps(first))
+    hostile["settings"][0]["replaced_arms"] = "fed:auto"
+    with pytest.raises(SimulationError, match="replaced_arms must be a list of arm names"):
+        le.merge_results([hostile])
+    # the command line: refused without --merge, used with it
+    with pytest.raises(SystemExit):
+        le.parse_args(["--replace-arms"])
+    for name, r in (("a.json", first), ("b.json", rerun)):
+        (tmp_path / name).write_text(json.dumps(r))
+    le.main(["--merge", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--replace-arms",
+             "--json", str(tmp_path / "m.json")])
+    assert json.loads((tmp_path / "m.json").read_text())["settings"][0]["replaced_arms"] == ["fed:auto"]
+
 
 def test_quick_defaults() -> None:
     args = le.parse_args(["--quick", "--seeds", "7"])
@@ -491,3 +539,22 @@ def test_bench_cli_merges_results_and_names_a_bad_file(tmp_path) -> None:
     result = CliRunner().invoke(bench_app, ["label-efficiency", "--merge", str(tmp_path / "a.json"),
                                             "--set", "train_rounds=20"])
     assert result.exit_code == 2 and "--merge runs nothing" in result.output
+
+
+def test_bench_cli_replace_arms_merges_and_is_refused_without_merge(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from fedsift.bench_cli import bench_app
+
+    first = _result([1], {"fed:random": [[0.1, 0.5, 0.6]], "fed:auto": [[0.1, 0.6, 0.7]]}, 0.9)
+    rerun = _result([1], {"fed:random": [[0.1, 0.5, 0.6]], "fed:auto": [[0.1, 0.7, 0.8]]}, 0.9)
+    for name, r in (("a.json", first), ("b.json", rerun)):
+        (tmp_path / name).write_text(json.dumps(r))
+    merge = ["label-efficiency", "--merge", str(tmp_path / "a.json"), "--merge", str(tmp_path / "b.json")]
+    result = CliRunner().invoke(bench_app, merge)
+    assert result.exit_code == 2 and "arm fed:auto differs" in result.output
+    result = CliRunner().invoke(bench_app, [*merge, "--replace-arms"])
+    assert result.exit_code == 0, result.output
+    assert "arms rerun and replaced in a merge: fed:auto" in result.output
+    result = CliRunner().invoke(bench_app, ["label-efficiency", "--replace-arms"])
+    assert result.exit_code == 2 and "--replace-arms applies to --merge" in result.output

@@ -113,6 +113,25 @@ def test_compare_pairs_each_arm_with_central_by_seed() -> None:
     assert row["se"] == pytest.approx(5.0) and row["mean"] == pytest.approx(-7.5)
 
 
+
+def test_a_seed_that_fell_short_does_not_sink_the_mean_curve_or_the_report(caplog) -> None:
+    """Before, one federated seed with a round short of its budget made a ragged array after all seeds ran."""
+    full = [{"labels": 10 * i, "accuracy": 0.1 * (i + 1)} for i in range(4)]
+    short = [{"labels": 0, "accuracy": 0.1}, {"labels": 10, "accuracy": 0.3}, {"labels": 17, "accuracy": 0.4}]
+    arm = sg.mean_arm([full, full])
+    assert arm["labels"] == [0, 10, 20, 30] and arm["mean"] == pytest.approx([0.1, 0.2, 0.3, 0.4])
+    with caplog.at_level("WARNING"):
+        ragged = sg.mean_arm([full, short])
+    assert "differ in length or label counts" in caplog.text
+    assert ragged["labels"] == pytest.approx([0, 10, 18.5]) and ragged["mean"] == pytest.approx([0.1, 0.25, 0.35])
+    result = {"dataset": "digits", "clients": 3, "alpha": 0.5, "strategy": "hybrid", "seeds": [1, 2],
+              "overrides": {}, "arms": {"central": sg.mean_arm([full, full]), "fed": ragged},
+              "against_central": sg.compare({"central": [full, full], "fed": [full, short]}), "wall_seconds": 1.0}
+    text = sg.report(result)
+    assert "| fed | 0.250 | — | — |" in text  # 10 labels reached by both seeds; 20 and 30 not
+    # paired only where both seeds reached the count: at 10 labels, (0 + 10) / 2 points ahead
+    assert result["against_central"]["fed"]["labels"] == 10
+
 def test_a_small_run_has_every_arm_and_the_central_arm_is_the_central_loop(tmp_path) -> None:
     from fedsift.simulations.central import run_central
 

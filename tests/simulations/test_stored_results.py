@@ -40,6 +40,28 @@ def test_each_stored_result_merges_and_reports(path: Path) -> None:
     assert ("fed:auto against" in text) == any("fed:auto" in st["arms"] for st in merged["settings"])
 
 
+
+def test_the_auto2_file_is_its_parent_merged_with_the_auto_rerun() -> None:
+    """``le_c10_s140-149_auto2.json`` = ``le_c10_s140-149.json`` + the ``--strategies auto`` rerun, ``--replace-arms``.
+
+    The rerun is not stored on its own; it is the auto2 file less the arms carried over.
+    """
+    import json
+
+    stored = json.loads((RESULTS / "le_c10_s140-149_auto2.json").read_text(encoding="utf-8"))
+    rerun = json.loads(json.dumps(stored))
+    for setting in rerun["settings"]:
+        del setting["replaced_arms"]
+        for name in [n for n in setting["arms"] if n.split(":", 1)[1] in ("hybrid", "badge", "margin")]:
+            del setting["arms"][name]
+    parent = json.loads((RESULTS / "le_c10_s140-149.json").read_text(encoding="utf-8"))
+    merged = le.merge_results([parent, rerun], replace=True)
+    assert len(merged["settings"]) == len(stored["settings"]) == 4
+    for mine, theirs in zip(merged["settings"], stored["settings"]):
+        assert mine["replaced_arms"] == theirs["replaced_arms"] == ["fed:auto", "fedsel:auto", "fedsel:random"]
+        assert mine["arms"] == theirs["arms"], mine["dataset"]
+
+
 @pytest.mark.parametrize("path", COLD_START, ids=[p.name for p in COLD_START])
 def test_each_stored_cold_start_result_reports_what_it_holds(path: Path) -> None:
     result = cs.read_result(path)
@@ -71,6 +93,9 @@ def test_each_stored_selection_gap_result_recomputes_to_what_it_says(path: Path)
     assert set(result["against_central"]) == set(sg.ARMS) - {"central"}
     for name, row in result["against_central"].items():
         assert row["worst"] == pytest.approx(stored[name]["worst"]) and row["labels"] == stored[name]["labels"]
+        mean = sg.mean_arm(result["arms"][name]["curves"])
+        assert mean["labels"] == result["arms"][name]["labels"]
+        assert mean["mean"] == pytest.approx(result["arms"][name]["mean"])
     assert "| fed-model |" in sg.report(result)
 
 
