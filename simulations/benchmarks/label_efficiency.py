@@ -156,22 +156,24 @@ FIXED_BY_BENCHMARK = frozenset({"total_budget", "annotators", "labels_per_annota
 RANDOM_BASELINE_KEYS = frozenset({"allocation", "cold_start_allocation", "sketch_dim", "top_k", "max_per_device"})
 
 
-def overridable_keys() -> list[str]:
-    """Campaign fields ``--set`` may change: those only the federated runs read."""
+def overridable_keys(fed_only: frozenset[str] = frozenset()) -> list[str]:
+    """Campaign fields ``--set`` may change: those only the federated runs read, and ``fed_only``."""
     from dataclasses import fields
 
     from fedsift.server import CampaignConfig
 
-    return sorted(f.name for f in fields(CampaignConfig)
-                  if f.name not in SHARED_WITH_CENTRAL and f.name not in FIXED_BY_BENCHMARK)
+    return sorted(f.name for f in fields(CampaignConfig) if f.name in fed_only or (
+        f.name not in SHARED_WITH_CENTRAL and f.name not in FIXED_BY_BENCHMARK))
 
 
-def parse_overrides(pairs: Sequence[str]) -> dict[str, Any]:
+def parse_overrides(pairs: Sequence[str], fed_only: frozenset[str] = frozenset()) -> dict[str, Any]:
     """``KEY=VALUE`` pairs (``--set``) as checked campaign overrides for the federated runs.
 
     VALUE is read as a TOML value (``20``, ``0.5``, ``true``, ``["hybrid", "badge"]``),
     else taken as a string; a dash in KEY reads as an underscore. The values are checked
-    the way a config file's are (type, then range).
+    the way a config file's are (type, then range). ``fed_only`` names fields of
+    :data:`SHARED_WITH_CENTRAL` that a caller's federated runs alone read (``selection_gap``
+    trains every other arm with a campaign of its own).
 
     Raises
     ------
@@ -188,14 +190,14 @@ def parse_overrides(pairs: Sequence[str]) -> dict[str, Any]:
     from fedsift.server.errors import ConfigError
     from fedsift.simulations.errors import SimulationError
 
-    allowed = overridable_keys()
+    allowed = overridable_keys(fed_only)
     out: dict[str, Any] = {}
     for pair in pairs:
         key, sep, raw = pair.partition("=")
         key = key.strip().replace("-", "_")
         if not sep or not key:
             raise SimulationError(f"--set {pair!r}: expected KEY=VALUE")
-        if key in SHARED_WITH_CENTRAL:
+        if key in SHARED_WITH_CENTRAL and key not in fed_only:
             raise SimulationError(f"--set {key}: the central reference reads it too, so it cannot be set for "
                                   f"the federated runs alone; settable: {', '.join(allowed)}")
         if key in FIXED_BY_BENCHMARK:

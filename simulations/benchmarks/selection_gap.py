@@ -33,7 +33,8 @@ Each arm is compared with ``central`` paired by seed: the worst mean difference 
 label counts, its standard error, and the mean over counts. ``--set KEY=VALUE`` changes the
 federated run's campaign settings, checked as in ``label_efficiency`` (there is no random arm
 here to spare), e.g. ``train_rounds=20``; the mechanism replay takes the selection settings
-among them. ``--report FILE`` prints a stored result without running anything.
+among them. Unlike there, ``lr``, ``weight_decay`` and ``batch_size`` may be set too
+(:data:`FED_ONLY_TRAINING`): only the federated run trains with them. ``--report FILE`` prints a stored result without running anything.
 """
 
 from __future__ import annotations
@@ -55,6 +56,10 @@ from .common import print_stored
 logger = logging.getLogger(__name__)
 
 ARMS = ("central", "fed", "fedsel", "fed-mechanism", "fed-model")
+#: Optimizer settings ``--set`` may change here though the central reference reads them in
+#: ``label_efficiency``: here every arm but ``fed`` trains with a campaign of its own, so
+#: they reach the federated run's training alone (and through its models, ``fed-model``).
+FED_ONLY_TRAINING = frozenset({"lr", "weight_decay", "batch_size"})
 
 
 def _replay(data: Any, cfg: Any, pick: Callable[[int, np.ndarray, list[Any]], np.ndarray]) -> list[dict[str, float]]:
@@ -329,7 +334,7 @@ def main(argv: list[str] | None = None) -> None:
         print_stored("selection_gap", lambda: read_result(args.report), report)
         return
     try:
-        overrides = parse_overrides(args.overrides)
+        overrides = parse_overrides(args.overrides, FED_ONLY_TRAINING)
         result = run(args.dataset, args.clients, args.alpha, args.strategy, args.seeds, overrides,
                      on_seed=lambda s: logger.info("seed %d done", s))
     except SimulationError as exc:

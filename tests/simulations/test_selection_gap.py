@@ -152,8 +152,26 @@ def test_a_small_run_has_every_arm_and_the_central_arm_is_the_central_loop(tmp_p
 
 
 def test_the_command_line_names_a_bad_setting(tmp_path) -> None:
-    with pytest.raises(SystemExit, match="selection_gap: --set lr"):
-        sg.main(["--dataset", "digits", "--seeds", "1", "--set", "lr=1"])
+    with pytest.raises(SystemExit, match="selection_gap: --set seed: the central reference reads it too"):
+        sg.main(["--dataset", "digits", "--seeds", "1", "--set", "seed=3"])
+    with pytest.raises(SystemExit, match=r"selection_gap: --set config 'lr' = -1.0: must be in \(0, 10\]"):
+        sg.main(["--dataset", "digits", "--seeds", "1", "--set", "lr=-1"])
+
+
+def test_the_learning_rate_reaches_the_federated_run_alone() -> None:
+    """``lr`` is refused by label_efficiency's --set; here only the federated run trains with it."""
+    from fedsift.simulations.benchmarks.label_efficiency import parse_overrides
+    from fedsift.simulations.errors import SimulationError
+
+    assert parse_overrides(["lr=0.05"], sg.FED_ONLY_TRAINING) == {"lr": 0.05}
+    with pytest.raises(SimulationError, match="lr: the central reference reads it too"):
+        parse_overrides(["lr=0.05"])
+    kwargs = {"clients": 3, "alpha": 0.5, "strategy": "margin", "seeds": [1], "schedule": (10, 2)}
+    plain = sg.run("digits", overrides={"train_rounds": 1}, **kwargs)
+    fast = sg.run("digits", overrides={"train_rounds": 1, "lr": 0.05}, **kwargs)
+    for arm in ("central", "fed-mechanism"):  # trained and scored the central way: untouched
+        assert fast["arms"][arm]["curves"] == plain["arms"][arm]["curves"], arm
+    assert fast["arms"]["fed"]["curves"] != plain["arms"]["fed"]["curves"]
 
 
 def test_read_result_names_a_file_that_is_not_a_selection_gap_result(tmp_path) -> None:
