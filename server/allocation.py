@@ -15,13 +15,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
 from fedsift.protocols import Summary
 
-from .errors import UnknownPolicyError
+from .errors import ConfigError, UnknownPolicyError
 
 
 @dataclass(frozen=True)
@@ -54,13 +54,21 @@ class Allocation:
 
 
 _POLICIES: dict[str, type[AllocationPolicy]] = {}
+#: Candidates per requested label the k-center policies consider (``kcenter_shortlist``).
+DEFAULT_SHORTLIST_FACTOR = 4
+MAX_SHORTLIST_FACTOR = 64
 
 
 class AllocationPolicy(ABC):
-    """Choose ``n`` candidates from the summaries, skipping ``taken`` ones."""
+    """Choose ``n`` candidates from the summaries, skipping ``taken`` ones.
+
+    A policy that takes settings lists them in ``options`` and accepts them as keyword
+    arguments of its constructor; :func:`get_policy` hands each policy only its own.
+    """
 
     name: ClassVar[str]
     version: ClassVar[str] = "1"
+    options: ClassVar[frozenset[str]] = frozenset()
 
     @abstractmethod
     def allocate(self, summaries: Sequence[Summary], n: int, taken: set[tuple[str, str]],
@@ -74,12 +82,13 @@ def register_policy(cls: type[AllocationPolicy]) -> type[AllocationPolicy]:
     return cls
 
 
-def get_policy(name: str) -> AllocationPolicy:
-    """Instantiate the policy registered under ``name``."""
+def get_policy(name: str, **options: Any) -> AllocationPolicy:
+    """Instantiate the policy registered under ``name`` with the ``options`` it takes (others are ignored)."""
     try:
-        return _POLICIES[name]()
+        cls = _POLICIES[name]
     except KeyError:
         raise UnknownPolicyError(name, list(_POLICIES)) from None
+    return cls(**{k: v for k, v in options.items() if k in cls.options})
 
 
 def available_policies() -> list[str]:
@@ -178,12 +187,22 @@ class DiversityOverSketches(AllocationPolicy):
     ``sketch_dim > 0``; without sketches it is global top-k. k-center greedy by hand
     (numpy, incremental distances): the server may not import the edge runtime's copy.
 
+    ``shortlist_factor`` (the campaign's ``kcenter_shortlist``) trades the devices' scores
+    against spread: the scores of a federated model trained on a few labels per device
+    rank candidates poorly, and a wider shortlist leans on the sketches instead
+    (``simulations/benchmarks/FINDINGS.md``). Its cost grows linearly with it.
+
     References: Sener & Savarese, ICLR 2018 (k-center); Ash et al., ICLR 2020.
     """
 
     name = "diversity"
-    shortlist_factor: ClassVar[int] = 4
+    options = frozenset({"shortlist_factor"})
     reason: ClassVar[str] = "cross-device-diversity"  # each pick's reason, for the provenance log
+
+    def __init__(self, shortlist_factor: int = DEFAULT_SHORTLIST_FACTOR) -> None:
+        if not 1 <= shortlist_factor <= MAX_SHORTLIST_FACTOR:
+            raise ConfigError("kcenter_shortlist", shortlist_factor, f"must be in [1, {MAX_SHORTLIST_FACTOR}]")
+        self.shortlist_factor = shortlist_factor
 
     def shortlist(self, summaries: Sequence[Summary], n: int,
                   taken: set[tuple[str, str]]) -> list[tuple[float, str, str, np.ndarray]]:
@@ -365,7 +384,8 @@ def draw_random_slice(summaries: Sequence[Summary], n: int, rng: np.random.Gener
 
 
 def plan_allocation(summaries: Sequence[Summary], budget: int, policy: str, random_fraction: float,
-                    rng: np.random.Generator, max_per_device: int = 0, normal_share: float = 0.0) -> Allocation:
+                    rng: np.random.Generator, max_per_device: int = 0, normal_share: float = 0.0,
+                    shortlist_factor: int = DEFAULT_SHORTLIST_FACTOR) -> Allocation:
     """The round's allocation: the random slice, a share of "normal" items, then the policy.
 
     Parameters
@@ -385,6 +405,9 @@ def plan_allocation(summaries: Sequence[Summary], budget: int, policy: str, rand
     normal_share : float
         Minimum share of the budget spent on ordinary (non-hard) items: uniformly drawn
         like the random slice, but trained on and not used for validation.
+    shortlist_factor : int
+        For the k-center policies (``diversity``, ``pool-diversity``): candidates
+        considered per label requested.
 
     Returns
     -------
@@ -399,7 +422,7 @@ def plan_allocation(summaries: Sequence[Summary], budget: int, policy: str, rand
         remaining = [_without(s, taken) for s in summaries]
         alloc.picks += [Pick(p.device_id, p.candidate_id, 0.0, "normal-share")
                         for p in draw_random_slice(remaining, n_normal, rng)]
-    chooser = get_policy(policy)
+    chooser = get_policy(policy, shortlist_factor=shortlist_factor)
     for _ in range(4):  # refill what the per-device cap dropped, a bounded number of times
         want = budget - len(alloc.picks)
         if want <= 0:

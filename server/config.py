@@ -41,6 +41,11 @@ class CampaignConfig:
         each cluster of them; ``stratified`` keeps the batch random but stratified by
         cluster; ``proportional`` keeps it uniformly random. Compared by
         ``simulations/benchmarks/cold_start.py``: none wins on every data set.
+    kcenter_shortlist : int
+        For the k-center allocations (``diversity``, ``pool-diversity``): candidates
+        considered per label requested, best-scored first. Wider leans less on the
+        devices' scores and more on the sketches' spread; the k-center step's time grows
+        with it. Measured in ``simulations/benchmarks/FINDINGS.md``.
     random_fraction : float
         Share of every round's budget spent on a uniformly random slice of all pools.
     top_k : int
@@ -128,6 +133,7 @@ class CampaignConfig:
     allocation: str = "diversity"
     cold_start_rounds: int = 2
     cold_start_allocation: str = "pool-diversity"
+    kcenter_shortlist: int = 4
     random_fraction: float = 0.1
     top_k: int = 0
     num_bins: int = 10
@@ -164,7 +170,7 @@ class CampaignConfig:
 
     def validate(self) -> CampaignConfig:
         """Raise :class:`ConfigError` for the first out-of-range field."""
-        from .allocation import available_policies
+        from .allocation import MAX_SHORTLIST_FACTOR, available_policies
 
         policies = available_policies()
         checks = [
@@ -175,6 +181,8 @@ class CampaignConfig:
             ("num_classes", 2 <= self.num_classes <= 1000, "must be in [2, 1000] (set it for your data)"),
             ("rounds", 1 <= self.rounds <= 100_000, "must be in [1, 100000]"),
             ("budget", 0 <= self.budget <= 1_000_000, "must be in [0, 1000000]"),
+            ("kcenter_shortlist", 1 <= self.kcenter_shortlist <= MAX_SHORTLIST_FACTOR,
+             f"must be in [1, {MAX_SHORTLIST_FACTOR}]"),
             ("random_fraction", 0.0 <= self.random_fraction <= 1.0, "must be in [0, 1]"),
             ("top_k", 0 <= self.top_k <= 4096, "must be in [0, 4096]"),
             ("num_bins", 1 <= self.num_bins <= 256, "must be in [1, 256]"),

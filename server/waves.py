@@ -152,7 +152,8 @@ class RoundWaves:
         """Phase 3: spend the round's budget across devices."""
         rng = np.random.default_rng([self.cfg.seed, rnd])
         alloc = plan_allocation(summaries, budget, self.cfg.allocation_in(rnd), self.cfg.random_fraction, rng,
-                                max_per_device=self.cfg.max_per_device, normal_share=self.cfg.normal_share)
+                                max_per_device=self.cfg.max_per_device, normal_share=self.cfg.normal_share,
+                                shortlist_factor=self.cfg.kcenter_shortlist)
         logger.info("round %d: policy %s picked %d of budget %d on %d devices", rnd, alloc.policy,
                     len(alloc.picks), alloc.budget, len(alloc.by_device()))
         return alloc

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from fedsift.protocols import Summary
-from fedsift.server.allocation import available_policies, plan_allocation
+from fedsift.server.allocation import DEFAULT_SHORTLIST_FACTOR, available_policies, plan_allocation
 from fedsift.server.waves import content_bytes
 
 
@@ -46,6 +46,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sketch-dim", type=int, default=32)
     parser.add_argument("--budget", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--kcenter-shortlist", type=int, default=DEFAULT_SHORTLIST_FACTOR,
+                        help="candidates per label the k-center policies consider (the campaign's kcenter_shortlist)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
     summaries = synthetic_summaries(args.devices, args.top_k, args.sketch_dim, 0)
@@ -55,12 +57,14 @@ def main(argv: list[str] | None = None) -> None:
         best = float("inf")
         for r in range(args.repeat):
             start = time.perf_counter()
-            alloc = plan_allocation(summaries, args.budget, policy, 0.1, np.random.default_rng(r))
+            alloc = plan_allocation(summaries, args.budget, policy, 0.1, np.random.default_rng(r),
+                                    shortlist_factor=args.kcenter_shortlist)
             best = min(best, time.perf_counter() - start)
         rows.append({"policy": policy, "devices": args.devices, "candidates": args.devices * args.top_k,
-                     "budget": args.budget, "picks": len(alloc.picks), "seconds": best})
-    print(f"{args.devices} devices x top-{args.top_k}, {args.sketch_dim}-dim sketches, budget {args.budget}; "
-          f"one summary = {wire} bytes on the wire")
+                     "budget": args.budget, "kcenter_shortlist": args.kcenter_shortlist, "picks": len(alloc.picks),
+                     "seconds": best})
+    print(f"{args.devices} devices x top-{args.top_k}, {args.sketch_dim}-dim sketches, budget {args.budget}, "
+          f"k-center shortlist x{args.kcenter_shortlist}; one summary = {wire} bytes on the wire")
     print(f"{'policy':<18} {'picks':>6} {'seconds (best of %d)' % args.repeat:>22}")
     for r in rows:
         print(f"{r['policy']:<18} {r['picks']:>6} {r['seconds']:>22.3f}")

@@ -83,6 +83,33 @@ def test_diversity_skips_cross_device_near_duplicates() -> None:
     assert set(ids) == {"a-0", "a-1", "b-1"}
 
 
+
+def test_the_kcenter_shortlist_trades_scores_for_spread() -> None:
+    """Factor 1 is global top-k; a wider shortlist reaches a far, lower-scored candidate over a near-duplicate."""
+    from dataclasses import replace
+
+    from fedsift.server import CampaignConfig
+    from fedsift.server.errors import ConfigError
+
+    a = replace(summ("a", 10, [0.9, 0.8]), sketches=np.array([[0.0, 0.0], [0.01, 0.0]], np.float32))
+    b = replace(summ("b", 10, [0.7, 0.1]), sketches=np.array([[0.02, 0.0], [10.0, 0.0]], np.float32))
+
+    def picked(factor: int) -> list[str]:
+        alloc = plan_allocation([a, b], 2, "diversity", 0.0, np.random.default_rng(0), shortlist_factor=factor)
+        return [p.candidate_id for p in alloc.picks]
+
+    assert picked(1) == ["a-0", "a-1"]  # the two best scores, near-duplicates
+    assert picked(2) == ["a-0", "b-1"]  # all four shortlisted: the far one
+    assert get_policy("diversity", shortlist_factor=8).shortlist_factor == 8
+    assert get_policy("pool-diversity", shortlist_factor=8).shortlist_factor == 8
+    assert get_policy("diversity").shortlist_factor == 4
+    assert plan_allocation([a, b], 2, "global_topk", 0.0, np.random.default_rng(0), shortlist_factor=8).picks
+    with pytest.raises(ConfigError, match="kcenter_shortlist' = 0: must be in \\[1, 64\\]"):
+        get_policy("diversity", shortlist_factor=0)
+    cfg = CampaignConfig(num_features=4, num_classes=2, kcenter_shortlist=65)
+    with pytest.raises(ConfigError, match="kcenter_shortlist"):
+        cfg.validate()
+
 def test_pool_diversity_shortlists_in_proportion_to_pools() -> None:
     from dataclasses import replace
     rng = np.random.default_rng(0)

@@ -63,13 +63,14 @@ def _layers(onnx_model: bytes):  # type: ignore[no-untyped-def]
     return list(zip(arrays[0::2], arrays[1::2]))
 
 
-@pytest.mark.parametrize("strategy", ["hybrid", "badge"])
-def test_replayed_with_a_federated_runs_own_models_the_mechanism_picks_what_that_run_picked(digits, strategy) -> None:
+@pytest.mark.parametrize("strategy,shortlist", [("hybrid", 4), ("badge", 4), ("hybrid", 16)])
+def test_replayed_with_a_federated_runs_own_models_the_mechanism_picks_what_that_run_picked(digits, strategy,
+                                                                                             shortlist) -> None:
     """The replay mirrors the devices (random stream, item ids) and the server, not just their kind."""
     from fedsift.simulations import SimulationConfig, dirichlet_partition, run_simulation
 
     cfg = _campaign("digits", strategy, 7)
-    cfg.budget, cfg.rounds = 20, 3
+    cfg.budget, cfg.rounds, cfg.kcenter_shortlist = 20, 3, shortlist
     models: list[bytes] = []
     res = run_simulation(SimulationConfig(dataset="digits", clients=5, alpha=0.5, campaign=cfg), on_model=models.append)
     cfg.num_features, cfg.num_classes = digits.num_features, digits.num_classes
