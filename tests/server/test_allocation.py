@@ -83,7 +83,6 @@ def test_diversity_skips_cross_device_near_duplicates() -> None:
     assert set(ids) == {"a-0", "a-1", "b-1"}
 
 
-
 def test_the_kcenter_shortlist_trades_scores_for_spread() -> None:
     """Factor 1 is global top-k; a wider shortlist reaches a far, lower-scored candidate over a near-duplicate."""
     from dataclasses import replace
@@ -109,6 +108,7 @@ def test_the_kcenter_shortlist_trades_scores_for_spread() -> None:
     cfg = CampaignConfig(num_features=4, num_classes=2, kcenter_shortlist=65)
     with pytest.raises(ConfigError, match="kcenter_shortlist"):
         cfg.validate()
+
 
 def test_pool_diversity_shortlists_in_proportion_to_pools() -> None:
     from dataclasses import replace

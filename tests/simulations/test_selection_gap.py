@@ -67,6 +67,8 @@ def _layers(onnx_model: bytes):  # type: ignore[no-untyped-def]
 def test_replayed_with_a_federated_runs_own_models_the_mechanism_picks_what_that_run_picked(digits, strategy,
                                                                                              shortlist) -> None:
     """The replay mirrors the devices (random stream, item ids) and the server, not just their kind."""
+    from dataclasses import replace
+
     from fedsift.simulations import SimulationConfig, dirichlet_partition, run_simulation
 
     cfg = _campaign("digits", strategy, 7)
@@ -75,10 +77,16 @@ def test_replayed_with_a_federated_runs_own_models_the_mechanism_picks_what_that
     res = run_simulation(SimulationConfig(dataset="digits", clients=5, alpha=0.5, campaign=cfg), on_model=models.append)
     cfg.num_features, cfg.num_classes = digits.num_features, digits.num_classes
     parts = dirichlet_partition(digits.y_train, 5, 0.5, 7)
+    default = replace(cfg, kcenter_shortlist=4)
+    differs = []
     for rnd in (2, 3):  # round r's devices score with the model published after round r - 1
         before = np.asarray(res.labeled_rows[rnd - 1], dtype=np.int64)
+        picked = sorted(set(res.labeled_rows[rnd]) - set(before.tolist()))
         alloc = sg.fed_mechanism_allocation(digits, cfg, parts, rnd, before, [_layers(models[rnd - 1])])
-        assert sorted(sg.picked_rows(alloc).tolist()) == sorted(set(res.labeled_rows[rnd]) - set(before.tolist()))
+        assert sorted(sg.picked_rows(alloc).tolist()) == picked
+        alloc = sg.fed_mechanism_allocation(digits, default, parts, rnd, before, [_layers(models[rnd - 1])])
+        differs.append(sorted(sg.picked_rows(alloc).tolist()) != picked)
+    assert any(differs) == (shortlist != 4)  # the replay follows the run's shortlist, which matters here
 
 
 def test_scoring_with_the_central_model_as_onnx_picks_what_central_hybrid_picks(digits) -> None:
