@@ -34,7 +34,8 @@ label counts, its standard error, and the mean over counts. ``--set KEY=VALUE`` 
 federated run's campaign settings, checked as in ``label_efficiency`` (there is no random arm
 here to spare), e.g. ``train_rounds=20``; the mechanism replay takes the selection settings
 among them. Unlike there, ``lr``, ``weight_decay`` and ``batch_size`` may be set too
-(:data:`FED_ONLY_TRAINING`): only the federated run trains with them. ``--report FILE`` prints a stored result without running anything.
+(:data:`FED_ONLY_TRAINING`): only the federated run trains with them. ``--report FILE``
+prints a stored result without running anything.
 """
 
 from __future__ import annotations
@@ -255,17 +256,18 @@ def mean_arm(runs: list[list[dict[str, float]]]) -> dict[str, Any]:
     """An arm's mean and std curve over seeds, round by round, up to the round every seed reached.
 
     Every seed of an arm spends the same budget per round, so the label counts agree; where
-    they do not (a federated round that could not fill its budget) the mean count is kept,
-    and the comparison with ``central`` still pairs only equal counts (:func:`compare`).
+    they do not (a federated round that could not fill its budget) the mean count is kept
+    (:meth:`label_efficiency.Arm.mean_curve`), and the comparison with ``central`` still
+    pairs only equal counts (:func:`compare`).
     """
-    n = min(len(c) for c in runs)
-    counts = np.array([[p["labels"] for p in c[:n]] for c in runs], dtype=np.float64)
-    acc = np.array([[p["accuracy"] for p in c[:n]] for c in runs], dtype=np.float64)
-    same = bool((counts == counts[0]).all())
-    if not same or any(len(c) != n for c in runs):
+    from .label_efficiency import Arm
+
+    labels, mean, std = Arm("", "", curves=list(runs)).mean_curve()
+    n = len(labels)
+    if any(len(c) != n or [p["labels"] for p in c[:n]] != [p["labels"] for p in runs[0][:n]] for c in runs):
         logger.warning("the seeds' curves differ in length or label counts; mean curve over %d rounds", n)
-    labels = [int(x) for x in counts[0]] if same else counts.mean(0).tolist()
-    return {"labels": labels, "mean": acc.mean(0).tolist(), "std": acc.std(0).tolist(), "curves": runs}
+    counts = [int(x) if float(x).is_integer() else float(x) for x in labels]
+    return {"labels": counts, "mean": mean.tolist(), "std": std.tolist(), "curves": runs}
 
 
 def read_result(path: Path) -> dict[str, Any]:
