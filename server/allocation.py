@@ -12,6 +12,7 @@ validation sample later rounds measure gains on.
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -57,6 +58,18 @@ _POLICIES: dict[str, type[AllocationPolicy]] = {}
 #: Candidates per requested label the k-center policies consider (``kcenter_shortlist``).
 DEFAULT_SHORTLIST_FACTOR = 4
 MAX_SHORTLIST_FACTOR = 64
+
+
+def shortlist_size(n: int, offers: int, factor: int, share: float) -> int:
+    """How many of ``offers`` candidates a k-center policy spreads ``n`` picks over.
+
+    The larger of ``factor * n`` and ``share`` of the offers (``kcenter_shortlist`` and
+    ``kcenter_shortlist_share``), never more than the offers. ``share`` keeps the score
+    filter from tightening as more devices offer candidates: with devices that offer
+    their whole small pools, ``factor * n`` is a thin top slice of a weak model's
+    ranking (``simulations/benchmarks/FINDINGS.md``).
+    """
+    return min(offers, max(factor * n, math.ceil(share * offers)))
 
 
 class AllocationPolicy(ABC):
@@ -190,19 +203,24 @@ class DiversityOverSketches(AllocationPolicy):
     ``shortlist_factor`` (the campaign's ``kcenter_shortlist``) trades the devices' scores
     against spread: the scores of a federated model trained on a few labels per device
     rank candidates poorly, and a wider shortlist leans on the sketches instead
-    (``simulations/benchmarks/FINDINGS.md``). Its cost grows linearly with it.
+    (``simulations/benchmarks/FINDINGS.md``). ``shortlist_share`` (the campaign's
+    ``kcenter_shortlist_share``, 0 = off) widens it to at least that share of the offers
+    (:func:`shortlist_size`). Its cost grows linearly with the shortlist.
 
     References: Sener & Savarese, ICLR 2018 (k-center); Ash et al., ICLR 2020.
     """
 
     name = "diversity"
-    options = frozenset({"shortlist_factor"})
+    options = frozenset({"shortlist_factor", "shortlist_share"})
     reason: ClassVar[str] = "cross-device-diversity"  # each pick's reason, for the provenance log
 
-    def __init__(self, shortlist_factor: int = DEFAULT_SHORTLIST_FACTOR) -> None:
+    def __init__(self, shortlist_factor: int = DEFAULT_SHORTLIST_FACTOR, shortlist_share: float = 0.0) -> None:
         if not 1 <= shortlist_factor <= MAX_SHORTLIST_FACTOR:
             raise ConfigError("kcenter_shortlist", shortlist_factor, f"must be in [1, {MAX_SHORTLIST_FACTOR}]")
+        if not 0.0 <= shortlist_share <= 1.0:
+            raise ConfigError("kcenter_shortlist_share", shortlist_share, "must be in [0, 1]")
         self.shortlist_factor = shortlist_factor
+        self.shortlist_share = shortlist_share
 
     def shortlist(self, summaries: Sequence[Summary], n: int,
                   taken: set[tuple[str, str]]) -> list[tuple[float, str, str, np.ndarray]]:
@@ -210,7 +228,7 @@ class DiversityOverSketches(AllocationPolicy):
         rows = [(float(sc), s.device_id, cid, s.sketches[j]) for s in summaries
                 for j, (cid, sc) in enumerate(zip(s.candidate_ids, s.scores)) if (s.device_id, cid) not in taken]
         rows.sort(key=lambda t: (-t[0], t[1], t[2]))
-        return rows[: self.shortlist_factor * n]
+        return rows[: shortlist_size(n, len(rows), self.shortlist_factor, self.shortlist_share)]
 
     def allocate(self, summaries: Sequence[Summary], n: int, taken: set[tuple[str, str]],
                  rng: np.random.Generator) -> list[Pick]:
@@ -249,6 +267,10 @@ class PoolWeightedDiversity(DiversityOverSketches):
 
     name = "pool-diversity"
     reason = "pool-weighted-diversity"
+    # No shortlist share here: widened to 35% of the offers, the cold start's first batch cost
+    # `auto` 2.9 and 4.1 points on digits at 50 clients (alpha 0.5 / 0.1; FINDINGS.md). A
+    # guess at why: k-center over more of a uniform sample reaches more outliers.
+    options = frozenset({"shortlist_factor"})
 
     def shortlist(self, summaries: Sequence[Summary], n: int,
                   taken: set[tuple[str, str]]) -> list[tuple[float, str, str, np.ndarray]]:
@@ -385,7 +407,7 @@ def draw_random_slice(summaries: Sequence[Summary], n: int, rng: np.random.Gener
 
 def plan_allocation(summaries: Sequence[Summary], budget: int, policy: str, random_fraction: float,
                     rng: np.random.Generator, max_per_device: int = 0, normal_share: float = 0.0,
-                    shortlist_factor: int = DEFAULT_SHORTLIST_FACTOR) -> Allocation:
+                    shortlist_factor: int = DEFAULT_SHORTLIST_FACTOR, shortlist_share: float = 0.0) -> Allocation:
     """The round's allocation: the random slice, a share of "normal" items, then the policy.
 
     Parameters
@@ -408,6 +430,9 @@ def plan_allocation(summaries: Sequence[Summary], budget: int, policy: str, rand
     shortlist_factor : int
         For the k-center policies (``diversity``, ``pool-diversity``): candidates
         considered per label requested.
+    shortlist_share : float
+        For ``diversity``: the least share of the offered candidates considered
+        (0 = ``shortlist_factor`` alone).
 
     Returns
     -------
@@ -422,7 +447,7 @@ def plan_allocation(summaries: Sequence[Summary], budget: int, policy: str, rand
         remaining = [_without(s, taken) for s in summaries]
         alloc.picks += [Pick(p.device_id, p.candidate_id, 0.0, "normal-share")
                         for p in draw_random_slice(remaining, n_normal, rng)]
-    chooser = get_policy(policy, shortlist_factor=shortlist_factor)
+    chooser = get_policy(policy, shortlist_factor=shortlist_factor, shortlist_share=shortlist_share)
     for _ in range(4):  # refill what the per-device cap dropped, a bounded number of times
         want = budget - len(alloc.picks)
         if want <= 0:

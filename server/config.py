@@ -46,6 +46,13 @@ class CampaignConfig:
         considered per label requested, best-scored first. Wider leans less on the
         devices' scores and more on the sketches' spread; the k-center step's time grows
         with it. Measured in ``simulations/benchmarks/FINDINGS.md``.
+    kcenter_shortlist_share : float
+        For the ``diversity`` allocation (not the cold start's): the least share of the
+        round's offered candidates the shortlist holds (0 = off: ``kcenter_shortlist``
+        alone). With many devices that each offer their whole small pool,
+        ``kcenter_shortlist`` x n is a thin top slice of the scores; a share keeps the
+        filter as loose as with few devices. It costs where the model ranks well
+        (digits at 50 clients), so it is off by default.
     random_fraction : float
         Share of every round's budget spent on a uniformly random slice of all pools.
     top_k : int
@@ -134,6 +141,7 @@ class CampaignConfig:
     cold_start_rounds: int = 2
     cold_start_allocation: str = "pool-diversity"
     kcenter_shortlist: int = 4
+    kcenter_shortlist_share: float = 0.0
     random_fraction: float = 0.1
     top_k: int = 0
     num_bins: int = 10
@@ -183,6 +191,7 @@ class CampaignConfig:
             ("budget", 0 <= self.budget <= 1_000_000, "must be in [0, 1000000]"),
             ("kcenter_shortlist", 1 <= self.kcenter_shortlist <= MAX_SHORTLIST_FACTOR,
              f"must be in [1, {MAX_SHORTLIST_FACTOR}]"),
+            ("kcenter_shortlist_share", 0.0 <= self.kcenter_shortlist_share <= 1.0, "must be in [0, 1]"),
             ("random_fraction", 0.0 <= self.random_fraction <= 1.0, "must be in [0, 1]"),
             ("top_k", 0 <= self.top_k <= 4096, "must be in [0, 4096]"),
             ("num_bins", 1 <= self.num_bins <= 256, "must be in [1, 256]"),

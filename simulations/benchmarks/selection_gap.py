@@ -125,7 +125,7 @@ def fed_mechanism_allocation(data: Any, cfg: Any, parts: Sequence[np.ndarray], r
                                        selection=selection))
     rng = np.random.default_rng([cfg.seed, rnd])
     return plan_allocation(summaries, cfg.budget, cfg.allocation_in(rnd), cfg.random_fraction, rng,
-                           cfg.max_per_device, cfg.normal_share, cfg.kcenter_shortlist)
+                           cfg.max_per_device, cfg.normal_share, cfg.kcenter_shortlist, cfg.kcenter_shortlist_share)
 
 
 def picked_rows(allocation: Any) -> np.ndarray:
@@ -199,8 +199,8 @@ def run_seed(dataset: str, clients: int, alpha: float, strategy: str, seed: int,
     parts = dirichlet_partition(data.y_train, clients, alpha, seed)
     # the mechanism replay: the federated campaign's selection settings, the central model
     mech_cfg = _campaign(dataset, strategy, seed)
-    for key in ("allocation", "kcenter_shortlist", "random_fraction", "top_k", "sketch_dim", "num_bins",
-                "max_per_device", "normal_share"):
+    for key in ("allocation", "kcenter_shortlist", "kcenter_shortlist_share", "random_fraction", "top_k",
+                "sketch_dim", "num_bins", "max_per_device", "normal_share"):
         setattr(mech_cfg, key, getattr(fed_cfg, key))
     mech_cfg.num_features, mech_cfg.num_classes = data.num_features, data.num_classes
     return {

@@ -110,6 +110,55 @@ def test_the_kcenter_shortlist_trades_scores_for_spread() -> None:
         cfg.validate()
 
 
+def test_a_shortlist_share_keeps_the_score_filter_as_loose_with_many_offers() -> None:
+    """The shortlist is the larger of factor x n and share x offers, never more than the offers."""
+    from dataclasses import replace
+
+    from fedsift.server import CampaignConfig
+    from fedsift.server.allocation import shortlist_size
+    from fedsift.server.errors import ConfigError
+
+    assert shortlist_size(10, 1000, 4, 0.0) == 40  # off: factor x n
+    assert shortlist_size(10, 1000, 4, 0.35) == 350  # many offers: the share
+    assert shortlist_size(10, 100, 4, 0.35) == 40  # few offers: factor x n is already wider
+    assert shortlist_size(10, 30, 4, 0.35) == 30  # never more than the offers
+    assert shortlist_size(10, 1001, 4, 0.35) == 351  # rounded up
+    # the hand-made case above: factor 1 keeps the two best (near-duplicates); a share of
+    # all four offers reaches the far one, as factor 2 does
+    a = replace(summ("a", 10, [0.9, 0.8]), sketches=np.array([[0.0, 0.0], [0.01, 0.0]], np.float32))
+    b = replace(summ("b", 10, [0.7, 0.1]), sketches=np.array([[0.02, 0.0], [10.0, 0.0]], np.float32))
+
+    def picked(share: float) -> list[str]:
+        alloc = plan_allocation([a, b], 2, "diversity", 0.0, np.random.default_rng(0), shortlist_factor=1,
+                                shortlist_share=share)
+        return [p.candidate_id for p in alloc.picks]
+
+    assert picked(0.0) == picked(0.5) == ["a-0", "a-1"]  # half the offers is 2 = factor x n
+    assert picked(0.75) == ["a-0", "b-0"]  # three offers: the farthest of the three best
+    assert picked(1.0) == ["a-0", "b-1"]
+    assert get_policy("diversity", shortlist_share=0.35).shortlist_share == 0.35
+    assert get_policy("diversity").shortlist_share == 0.0
+    assert plan_allocation([a, b], 2, "proportional", 0.0, np.random.default_rng(0), shortlist_share=0.5).picks
+    for bad in (-0.1, 1.5, float("nan")):
+        with pytest.raises(ConfigError, match="kcenter_shortlist_share"):
+            get_policy("diversity", shortlist_share=bad)
+        with pytest.raises(ConfigError, match="kcenter_shortlist_share"):
+            CampaignConfig(num_features=4, num_classes=2, kcenter_shortlist_share=bad).validate()
+
+
+def test_the_cold_starts_pool_diversity_ignores_the_shortlist_share() -> None:
+    """Widening the cold start's shortlist cost digits at 50 clients: the share is for ``diversity`` alone."""
+    from dataclasses import replace
+    rng = np.random.default_rng(0)
+    a = replace(summ("a", 900, list(rng.random(100))), sketches=rng.normal(size=(100, 4)).astype(np.float32))
+    b = replace(summ("b", 900, list(rng.random(100))), sketches=rng.normal(size=(100, 4)).astype(np.float32))
+    assert len(get_policy("diversity", shortlist_share=0.5).shortlist([a, b], 5, set())) == 100
+    policy = get_policy("pool-diversity", shortlist_factor=4, shortlist_share=0.5)
+    assert len(policy.shortlist([a, b], 5, set())) == 20  # 4 x 5, not half of the 200 offers
+    alloc = plan_allocation([a, b], 5, "pool-diversity", 0.0, np.random.default_rng(0), shortlist_share=0.5)
+    assert alloc.picks == plan_allocation([a, b], 5, "pool-diversity", 0.0, np.random.default_rng(0)).picks
+
+
 def test_pool_diversity_shortlists_in_proportion_to_pools() -> None:
     from dataclasses import replace
     rng = np.random.default_rng(0)

@@ -63,21 +63,22 @@ def _layers(onnx_model: bytes):  # type: ignore[no-untyped-def]
     return list(zip(arrays[0::2], arrays[1::2]))
 
 
-@pytest.mark.parametrize("strategy,shortlist", [("hybrid", 4), ("badge", 4), ("hybrid", 16)])
+@pytest.mark.parametrize("strategy,shortlist,share", [("hybrid", 4, 0.0), ("badge", 4, 0.0), ("hybrid", 16, 0.0),
+                                                      ("hybrid", 4, 1.0)])
 def test_replayed_with_a_federated_runs_own_models_the_mechanism_picks_what_that_run_picked(digits, strategy,
-                                                                                             shortlist) -> None:
+                                                                                             shortlist, share) -> None:
     """The replay mirrors the devices (random stream, item ids) and the server, not just their kind."""
     from dataclasses import replace
 
     from fedsift.simulations import SimulationConfig, dirichlet_partition, run_simulation
 
     cfg = _campaign("digits", strategy, 7)
-    cfg.budget, cfg.rounds, cfg.kcenter_shortlist = 20, 3, shortlist
+    cfg.budget, cfg.rounds, cfg.kcenter_shortlist, cfg.kcenter_shortlist_share = 20, 3, shortlist, share
     models: list[bytes] = []
     res = run_simulation(SimulationConfig(dataset="digits", clients=5, alpha=0.5, campaign=cfg), on_model=models.append)
     cfg.num_features, cfg.num_classes = digits.num_features, digits.num_classes
     parts = dirichlet_partition(digits.y_train, 5, 0.5, 7)
-    default = replace(cfg, kcenter_shortlist=4)
+    default = replace(cfg, kcenter_shortlist=4, kcenter_shortlist_share=0.0)
     differs = []
     for rnd in (2, 3):  # round r's devices score with the model published after round r - 1
         before = np.asarray(res.labeled_rows[rnd - 1], dtype=np.int64)
@@ -86,7 +87,8 @@ def test_replayed_with_a_federated_runs_own_models_the_mechanism_picks_what_that
         assert sorted(sg.picked_rows(alloc).tolist()) == picked
         alloc = sg.fed_mechanism_allocation(digits, default, parts, rnd, before, [_layers(models[rnd - 1])])
         differs.append(sorted(sg.picked_rows(alloc).tolist()) != picked)
-    assert any(differs) == (shortlist != 4)  # the replay follows the run's shortlist, which matters here
+    # the replay follows the run's shortlist, which matters here
+    assert any(differs) == (shortlist != 4 or share > 0)
 
 
 def test_scoring_with_the_central_model_as_onnx_picks_what_central_hybrid_picks(digits) -> None:
