@@ -272,6 +272,9 @@ class PoolWeightedDiversity(DiversityOverSketches):
     # guess at why: k-center over more of a uniform sample reaches more outliers.
     options = frozenset({"shortlist_factor"})
 
+    def __init__(self, shortlist_factor: int = DEFAULT_SHORTLIST_FACTOR) -> None:
+        super().__init__(shortlist_factor)
+
     def shortlist(self, summaries: Sequence[Summary], n: int,
                   taken: set[tuple[str, str]]) -> list[tuple[float, str, str, np.ndarray]]:
         live = [(s, [j for j, cid in enumerate(s.candidate_ids) if (s.device_id, cid) not in taken])

@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from fedsift.protocols import Summary
-from fedsift.server.allocation import DEFAULT_SHORTLIST_FACTOR, available_policies, plan_allocation
+from fedsift.server.allocation import DEFAULT_SHORTLIST_FACTOR, available_policies, get_policy, plan_allocation
+from fedsift.server.errors import ConfigError
 from fedsift.server.waves import content_bytes
 
 
@@ -53,6 +54,10 @@ def main(argv: list[str] | None = None) -> None:
                              "(the campaign's kcenter_shortlist_share; 0 = off)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
+    try:  # the k-center policy checks its settings: name a bad one before building 10,000 summaries
+        get_policy("diversity", shortlist_factor=args.kcenter_shortlist, shortlist_share=args.kcenter_shortlist_share)
+    except ConfigError as exc:
+        parser.error(str(exc))
     summaries = synthetic_summaries(args.devices, args.top_k, args.sketch_dim, 0)
     wire = content_bytes(summaries[0].to_recorddict())
     rows = []

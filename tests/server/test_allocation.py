@@ -83,15 +83,21 @@ def test_diversity_skips_cross_device_near_duplicates() -> None:
     assert set(ids) == {"a-0", "a-1", "b-1"}
 
 
-def test_the_kcenter_shortlist_trades_scores_for_spread() -> None:
-    """Factor 1 is global top-k; a wider shortlist reaches a far, lower-scored candidate over a near-duplicate."""
+def _near_duplicates_and_a_far_one() -> tuple[Summary, Summary]:
+    """a-0, a-1 and b-0 near one another, best scores first; b-1 far away with the worst score."""
     from dataclasses import replace
-
-    from fedsift.server import CampaignConfig
-    from fedsift.server.errors import ConfigError
 
     a = replace(summ("a", 10, [0.9, 0.8]), sketches=np.array([[0.0, 0.0], [0.01, 0.0]], np.float32))
     b = replace(summ("b", 10, [0.7, 0.1]), sketches=np.array([[0.02, 0.0], [10.0, 0.0]], np.float32))
+    return a, b
+
+
+def test_the_kcenter_shortlist_trades_scores_for_spread() -> None:
+    """Factor 1 is global top-k; a wider shortlist reaches a far, lower-scored candidate over a near-duplicate."""
+    from fedsift.server import CampaignConfig
+    from fedsift.server.errors import ConfigError
+
+    a, b = _near_duplicates_and_a_far_one()
 
     def picked(factor: int) -> list[str]:
         alloc = plan_allocation([a, b], 2, "diversity", 0.0, np.random.default_rng(0), shortlist_factor=factor)
@@ -112,8 +118,6 @@ def test_the_kcenter_shortlist_trades_scores_for_spread() -> None:
 
 def test_a_shortlist_share_keeps_the_score_filter_as_loose_with_many_offers() -> None:
     """The shortlist is the larger of factor x n and share x offers, never more than the offers."""
-    from dataclasses import replace
-
     from fedsift.server import CampaignConfig
     from fedsift.server.allocation import shortlist_size
     from fedsift.server.errors import ConfigError
@@ -125,8 +129,7 @@ def test_a_shortlist_share_keeps_the_score_filter_as_loose_with_many_offers() ->
     assert shortlist_size(10, 1001, 4, 0.35) == 351  # rounded up
     # the hand-made case above: factor 1 keeps the two best (near-duplicates); a share of
     # all four offers reaches the far one, as factor 2 does
-    a = replace(summ("a", 10, [0.9, 0.8]), sketches=np.array([[0.0, 0.0], [0.01, 0.0]], np.float32))
-    b = replace(summ("b", 10, [0.7, 0.1]), sketches=np.array([[0.02, 0.0], [10.0, 0.0]], np.float32))
+    a, b = _near_duplicates_and_a_far_one()
 
     def picked(share: float) -> list[str]:
         alloc = plan_allocation([a, b], 2, "diversity", 0.0, np.random.default_rng(0), shortlist_factor=1,
@@ -157,6 +160,9 @@ def test_the_cold_starts_pool_diversity_ignores_the_shortlist_share() -> None:
     assert len(policy.shortlist([a, b], 5, set())) == 20  # 4 x 5, not half of the 200 offers
     alloc = plan_allocation([a, b], 5, "pool-diversity", 0.0, np.random.default_rng(0), shortlist_share=0.5)
     assert alloc.picks == plan_allocation([a, b], 5, "pool-diversity", 0.0, np.random.default_rng(0)).picks
+    from fedsift.server.allocation import PoolWeightedDiversity
+    with pytest.raises(TypeError):  # built directly, it does not take a share it would ignore
+        PoolWeightedDiversity(shortlist_share=0.5)  # type: ignore[call-arg]
 
 
 def test_pool_diversity_shortlists_in_proportion_to_pools() -> None:
