@@ -62,6 +62,57 @@ def test_the_auto2_file_is_its_parent_merged_with_the_auto_rerun() -> None:
         assert mine["arms"] == theirs["arms"], mine["dataset"]
 
 
+#: Files rerun on 2026-12-04 because their parents' ``fedsel`` arms were stored before ``2836ab4`` (the
+#: label order, which the ``fedsel`` retraining follows, came from string hashing): the rerun must
+#: reproduce every ``fed:`` and ``central:`` arm of the parent, and only the ``fedsel`` arms may differ.
+RERUNS = {
+    "le_mnist1d_c10_s140-149_rerun.json": "le_c10_s140-149_auto2.json",
+    "le_mnist1d_c50_s150-154_rerun.json": "le_c50_s150-154_all.json",
+    "le_digits_c10_s140-149_rerun.json": "le_digits_c10_s140-149_auto2.json",
+    "le_digits_c50_s150-154_rerun.json": "le_c50_s150-154_all.json",
+}
+
+
+@pytest.mark.parametrize("rerun, parent", sorted(RERUNS.items()))
+def test_a_rerun_redraws_only_the_fedsel_arms_of_its_parent(rerun: str, parent: str) -> None:
+    import json
+
+    def settings(name: str) -> dict[tuple[str, int, float], dict]:
+        data = json.loads((RESULTS / name).read_text(encoding="utf-8"))
+        return {(s["dataset"], s["clients"], s["alpha"]): s for s in data["settings"]}
+
+    new, old = settings(rerun), settings(parent)
+    assert new and set(new) <= set(old), rerun
+    for key, setting in new.items():
+        assert setting["seeds"] == old[key]["seeds"], key
+        assert set(setting["arms"]) == set(old[key]["arms"]), key
+        for name, arm in setting["arms"].items():
+            if not name.startswith("fedsel:"):
+                assert arm["curves"] == old[key]["arms"][name]["curves"], f"{rerun} {key} {name}"
+
+
+def test_the_cold_start_rerun_reproduces_its_parents_first_batches() -> None:
+    """Digits and MNIST-1D: random and every policy's cold-start batch are the parent's, exactly.
+
+    Later rounds may differ (``auto``'s first-reward fix came after the parent), and so may the
+    ``fedsel`` arms (label order) and rt-text (thread-independent features).
+    """
+    old = {(s["dataset"], s["alpha"]): s for s in cs.read_result(RESULTS / "cold_start_c10_s130-139.json")["settings"]}
+    new = {(s["dataset"], s["alpha"]): s for s in cs.read_result(RESULTS / "cold_start_c10_s130-139_rerun.json")["settings"]}
+    assert set(new) == set(old)
+    checked = 0
+    for key, setting in new.items():
+        if key[0] == "rt-text":
+            continue
+        assert setting["seeds"] == old[key]["seeds"] and set(setting["arms"]) == set(old[key]["arms"])
+        assert setting["arms"]["fed:random"]["curves"] == old[key]["arms"]["fed:random"]["curves"], key
+        for name in (n for n in setting["arms"] if n.startswith("fed:auto@")):
+            mine = [curve[:2] for curve in setting["arms"][name]["curves"]]
+            assert mine == [curve[:2] for curve in old[key]["arms"][name]["curves"]], f"{key} {name}"
+            checked += 1
+    assert checked == 12
+
+
 @pytest.mark.parametrize("path", COLD_START, ids=[p.name for p in COLD_START])
 def test_each_stored_cold_start_result_reports_what_it_holds(path: Path) -> None:
     result = cs.read_result(path)
