@@ -125,7 +125,8 @@ def fed_mechanism_allocation(data: Any, cfg: Any, parts: Sequence[np.ndarray], r
                                        selection=selection))
     rng = np.random.default_rng([cfg.seed, rnd])
     return plan_allocation(summaries, cfg.budget, cfg.allocation_in(rnd), cfg.random_fraction, rng,
-                           cfg.max_per_device, cfg.normal_share, cfg.kcenter_shortlist, cfg.kcenter_shortlist_share)
+                           max_per_device=cfg.max_per_device, normal_share=cfg.normal_share,
+                           shortlist_factor=cfg.kcenter_shortlist, shortlist_share=cfg.kcenter_shortlist_share)
 
 
 def picked_rows(allocation: Any) -> np.ndarray:
