@@ -27,7 +27,16 @@ central cold start:
   :func:`~fedsift.server.plan_allocation` with the campaign's policy), scoring with the
   central model trained on the labels so far: the mechanism alone;
 - ``fed-model``: the central loop, scoring with the model the federated run published for
-  that round: the scoring model alone.
+  that round. This is not the scoring model's quality alone: that model was trained on
+  the federated run's labels while the central loop's selection anchors at its own, and
+  the controls below show that the label set, not the federated training, makes its cost
+  (``simulations/benchmarks/FINDINGS.md``);
+- ``fed-labels`` (control): the central loop, scoring with a model trained the central way
+  on the labels the federated run held when it published that round's model: the
+  ``fed-model`` label set without the federated training;
+- ``central-reseed`` (control): the central loop, scoring with a model trained on its own
+  labels from another initialization and batch order: what scoring with any other
+  model costs, the floor for the two arms above.
 
 Each arm is compared with ``central`` paired by seed: the worst mean difference over the
 label counts, its standard error, and the mean over counts. ``--set KEY=VALUE`` changes the
@@ -45,6 +54,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +66,11 @@ from .common import print_stored
 
 logger = logging.getLogger(__name__)
 
-ARMS = ("central", "fed", "fedsel", "fed-mechanism", "fed-model")
+ARMS = ("central", "fed", "fedsel", "fed-mechanism", "fed-model", "fed-labels", "central-reseed")
+#: Arms added after the first stored results: a stored file without them still reads.
+CONTROL_ARMS = frozenset({"fed-labels", "central-reseed"})
+#: Added to the campaign seed for ``central-reseed``'s model (initialization and batch order).
+RESEED = 1000
 #: Optimizer settings ``--set`` may change here though the central reference reads them in
 #: ``label_efficiency``: here every arm but ``fed`` trains with a campaign of its own, so
 #: they reach the federated run's training alone (and through its models, ``fed-model``).
@@ -134,6 +148,29 @@ def picked_rows(allocation: Any) -> np.ndarray:
     return np.array([int(p.candidate_id[1:]) for p in allocation.picks], dtype=np.int64)
 
 
+def scored_picks(data: Any, cfg: Any, layers: Any, rnd: int, labeled: np.ndarray) -> np.ndarray:
+    """The central selection step scored with ``layers``: with the central model's own, :func:`run_central`'s picks."""
+    from fedsift.edge_runtime import get_strategy
+    from fedsift.simulations.central import _context
+
+    strategy = get_strategy(cfg.strategy)
+    pool = np.setdiff1d(np.arange(data.x_train.shape[0]), labeled)
+    rng = np.random.default_rng([cfg.seed, rnd])
+    ctx = _context(strategy.needs, layers, [layers], data, pool, labeled, rng, cfg.mc_passes, cfg.mc_dropout)
+    return pool[strategy.select(ctx, cfg.budget, rng).indices]
+
+
+def fit_or_init(data: Any, cfg: Any, rows: Sequence[int]) -> Any:
+    """The central reference's MLP trained on ``rows`` (its initialization when there are none)."""
+    from fedsift.server.model import init_weights
+    from fedsift.simulations.central import fit_mlp
+
+    idx = np.asarray(rows, dtype=np.int64)
+    if idx.size == 0:
+        return init_weights([data.num_features, *cfg.hidden, data.num_classes], cfg.seed)
+    return fit_mlp(data, idx, cfg)
+
+
 def check_strategy(name: str) -> None:
     """Refuse, before anything runs, a strategy this benchmark cannot replay.
 
@@ -204,6 +241,7 @@ def run_seed(dataset: str, clients: int, alpha: float, strategy: str, seed: int,
                 "sketch_dim", "num_bins", "max_per_device", "normal_share"):
         setattr(mech_cfg, key, getattr(fed_cfg, key))
     mech_cfg.num_features, mech_cfg.num_classes = data.num_features, data.num_classes
+    reseeded = replace(central_cfg, seed=seed + RESEED)
     return {
         "central": [p.to_dict() for p in run_central(data, central_cfg)],
         "fed": [{"labels": r.labels, "accuracy": r.accuracy} for r in res.rounds],
@@ -213,6 +251,11 @@ def run_seed(dataset: str, clients: int, alpha: float, strategy: str, seed: int,
         # round r's devices score with the model published after round r - 1
         "fed-model": _replay(data, central_cfg, lambda rnd, labeled, history: fed_model_picks(
             data, central_cfg, models[rnd - 1], rnd, labeled)),
+        # models[r - 1] was trained on the labels the run held at the end of round r - 1
+        "fed-labels": _replay(data, central_cfg, lambda rnd, labeled, history: scored_picks(
+            data, central_cfg, fit_or_init(data, central_cfg, res.labeled_rows[rnd - 1]), rnd, labeled)),
+        "central-reseed": _replay(data, central_cfg, lambda rnd, labeled, history: scored_picks(
+            data, central_cfg, fit_or_init(data, reseeded, labeled), rnd, labeled)),
     }
 
 
@@ -283,7 +326,8 @@ def read_result(path: Path) -> dict[str, Any]:
 
     try:
         result = json.loads(Path(path).read_text(encoding="utf-8"))
-        curves = {name: result["arms"][name]["curves"] for name in ARMS}
+        curves = {name: result["arms"][name]["curves"] for name in ARMS
+                  if name not in CONTROL_ARMS or name in result["arms"]}
         if not all(isinstance(c, list) and len(c) == len(result["seeds"]) for c in curves.values()):
             raise ValueError("an arm does not hold one curve per seed")
         result["against_central"] = compare(curves)

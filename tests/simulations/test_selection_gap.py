@@ -101,6 +101,28 @@ def test_scoring_with_the_central_model_as_onnx_picks_what_central_hybrid_picks(
     assert len(set(fed.tolist()) & set(central.tolist())) >= cfg.budget - 2
 
 
+def test_the_control_arms_scoring_step_with_the_central_model_is_the_central_step(digits) -> None:
+    """``fed-labels`` and ``central-reseed`` differ from ``central`` only in the model they score with."""
+    cfg, labeled, history = _state(digits, "hybrid")
+    same = sg.scored_picks(digits, cfg, sg.fit_or_init(digits, cfg, labeled), 2, labeled)
+    assert same.tolist() == _central_pick(digits, cfg, labeled, history, 2).tolist()
+    from dataclasses import replace
+
+    other = sg.scored_picks(digits, cfg, sg.fit_or_init(digits, replace(cfg, seed=cfg.seed + sg.RESEED), labeled),
+                            2, labeled)
+    assert len(other) == cfg.budget and other.tolist() != same.tolist()
+    assert not set(other.tolist()) & set(labeled.tolist())
+
+
+def test_with_no_labels_the_control_arms_model_is_the_initialization(digits) -> None:
+    from fedsift.server.model import init_weights
+
+    cfg, _, _ = _state(digits, "hybrid")
+    layers = sg.fit_or_init(digits, cfg, [])
+    expected = init_weights([digits.num_features, *cfg.hidden, digits.num_classes], cfg.seed)
+    assert all(np.array_equal(w, v) and np.array_equal(b, c) for (w, b), (v, c) in zip(layers, expected))
+
+
 def test_fed_model_refuses_strategies_it_cannot_rebuild(digits) -> None:
     from fedsift.server.model import export_onnx
     from fedsift.simulations.errors import SimulationError
@@ -156,8 +178,11 @@ def test_a_small_run_has_every_arm_and_the_central_arm_is_the_central_loop(tmp_p
     cfg.num_features, cfg.num_classes, cfg.budget, cfg.rounds = data.num_features, data.num_classes, 10, 3
     assert result["arms"]["central"]["curves"][0] == [p.to_dict() for p in run_central(data, cfg)]
     # the first round is the central cold start for every replayed arm
-    first = {result["arms"][a]["curves"][0][1]["accuracy"] for a in ("central", "fed-mechanism", "fed-model")}
+    replayed = ("central", "fed-mechanism", "fed-model", "fed-labels", "central-reseed")
+    first = {result["arms"][a]["curves"][0][1]["accuracy"] for a in replayed}
     assert len(first) == 1
+    # after it, the reseeded model picks another batch
+    assert result["arms"]["central-reseed"]["curves"][0][2:] != result["arms"]["central"]["curves"][0][2:]
     text = sg.report(result)
     assert "| fed-mechanism |" in text and "federated run with train_rounds=1" in text
 

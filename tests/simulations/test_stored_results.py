@@ -91,6 +91,28 @@ def test_a_rerun_redraws_only_the_fedsel_arms_of_its_parent(rerun: str, parent: 
                 assert arm["curves"] == old[key]["arms"][name]["curves"], f"{rerun} {key} {name}"
 
 
+#: ``selection_gap`` rerun on 2026-12-04 with the control arms added (``fed-labels``, ``central-reseed``):
+#: every arm the parent holds must come back bit for bit.
+CONTROLS = {f"selection_gap_mnist1d_c50_{a}_s150-159{v}_ctl.json": f"selection_gap_mnist1d_c50_{a}_s150-159{v}.json"
+            for a in ("a05", "a01") for v in ("", "_ks16")}
+
+
+@pytest.mark.parametrize("rerun, parent", sorted(CONTROLS.items()))
+def test_the_selection_gap_rerun_with_controls_reproduces_its_parent(rerun: str, parent: str) -> None:
+    import json
+
+    new, old = (json.loads((RESULTS / name).read_text(encoding="utf-8")) for name in (rerun, parent))
+    assert set(new["arms"]) == set(old["arms"]) | sg.CONTROL_ARMS == set(sg.ARMS)
+    assert (new["seeds"], new["overrides"], new["alpha"]) == (old["seeds"], old["overrides"], old["alpha"])
+    for name, arm in old["arms"].items():
+        assert new["arms"][name]["curves"] == arm["curves"], f"{rerun}: {name}"
+    # both controls are replays from the same cold start as central, and then differ from it
+    for name in sg.CONTROL_ARMS:
+        curves, central = ([[(p["labels"], p["accuracy"]) for p in c] for c in new["arms"][arm]["curves"]]
+                           for arm in (name, "central"))
+        assert [c[:2] for c in curves] == [c[:2] for c in central] and curves != central, name
+
+
 def test_the_cold_start_rerun_reproduces_its_parents_first_batches() -> None:
     """Digits and MNIST-1D: random and every policy's cold-start batch are the parent's, exactly.
 
@@ -141,7 +163,8 @@ def test_each_stored_selection_gap_result_recomputes_to_what_it_says(path: Path)
 
     stored = json.loads(path.read_text(encoding="utf-8"))["against_central"]
     result = sg.read_result(path)
-    assert set(result["against_central"]) == set(sg.ARMS) - {"central"}
+    arms = set(sg.ARMS) - {"central"}
+    assert arms - sg.CONTROL_ARMS <= set(result["against_central"]) <= arms  # older files lack the controls
     for name, row in result["against_central"].items():
         assert row["worst"] == pytest.approx(stored[name]["worst"]) and row["labels"] == stored[name]["labels"]
         mean = sg.mean_arm(result["arms"][name]["curves"])
