@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,24 @@ def test_there_are_stored_results() -> None:
     assert FILES and COLD_START and AUTO_STUDY and SELECTION_GAP and FED_TRAINING, f"no stored results under {RESULTS}"
     read = {p.name for p in FILES + COLD_START + AUTO_STUDY + SELECTION_GAP + FED_TRAINING}
     assert {p.name for p in RESULTS.glob("*.json")} == read, "a file no test reads"
+
+
+#: A stored result's name as the docs cite it (``runs/bench/...`` names runs that were not stored).
+CITED = re.compile(r"([\w./-]*?)\b((?:le|cold_start|selection_gap|fed_training|auto_study)_[\w.-]*\.json)")
+
+
+@pytest.mark.parametrize("doc", ["simulations/benchmarks/FINDINGS.md", "README.md",
+                                 "simulations/benchmarks/results/README.md"])
+def test_every_result_file_a_doc_cites_is_stored(doc: str) -> None:
+    text = (RESULTS.parents[2] / doc).read_text(encoding="utf-8")
+    cited = {name for prefix, name in CITED.findall(text) if "runs/" not in prefix}
+    assert cited or doc == "README.md", doc
+    assert not cited - {p.name for p in RESULTS.glob("*.json")}, f"{doc} cites files that are not stored"
+
+
+def test_the_results_readme_describes_every_stored_file() -> None:
+    text = (RESULTS / "README.md").read_text(encoding="utf-8")
+    assert not [p.name for p in RESULTS.glob("*.json") if p.name not in text], "add a row to results/README.md"
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
