@@ -97,6 +97,15 @@ def fit_mlp(data: Dataset, idx: np.ndarray, campaign: CampaignConfig,
     return result.layers
 
 
+def fit_or_init(data: Dataset, idx: np.ndarray, campaign: CampaignConfig,
+                training: CentralTraining = CentralTraining()) -> Layers:
+    """:func:`fit_mlp` on ``idx``; with no labels, the campaign's seeded initialization."""
+    idx = np.asarray(idx, dtype=np.int64)
+    if idx.size == 0:
+        return init_weights(_sizes(data, campaign), campaign.seed)
+    return fit_mlp(data, idx, campaign, training)
+
+
 def full_data_accuracy(data: Dataset, campaign: CampaignConfig,
                        training: CentralTraining = CentralTraining()) -> float:
     """Test accuracy of the MLP trained centrally on every training label (the ceiling)."""
@@ -212,8 +221,7 @@ def retrain_on_picks(data: Dataset, campaign: CampaignConfig, picks_per_round: l
         idx = np.asarray(rows, dtype=np.int64)
         if idx.size and (idx.min() < 0 or idx.max() >= data.x_train.shape[0]):
             raise SimulationError(f"round {rnd}: picked rows must index the {data.x_train.shape[0]}-row pool")
-        layers = (fit_mlp(data, idx, campaign, training) if idx.size
-                  else init_weights(_sizes(data, campaign), campaign.seed))
+        layers = fit_or_init(data, idx, campaign, training)
         curve.append(CurvePoint(rnd, int(idx.size), trainer.evaluate(layers, data.x_test, data.y_test)[0]))
     return curve
 

@@ -160,17 +160,6 @@ def scored_picks(data: Any, cfg: Any, layers: Any, rnd: int, labeled: np.ndarray
     return pool[strategy.select(ctx, cfg.budget, rng).indices]
 
 
-def fit_or_init(data: Any, cfg: Any, rows: Sequence[int]) -> Any:
-    """The central reference's MLP trained on ``rows`` (its initialization when there are none)."""
-    from fedsift.server.model import init_weights
-    from fedsift.simulations.central import fit_mlp
-
-    idx = np.asarray(rows, dtype=np.int64)
-    if idx.size == 0:
-        return init_weights([data.num_features, *cfg.hidden, data.num_classes], cfg.seed)
-    return fit_mlp(data, idx, cfg)
-
-
 def check_strategy(name: str) -> None:
     """Refuse, before anything runs, a strategy this benchmark cannot replay.
 
@@ -214,7 +203,7 @@ def run_seed(dataset: str, clients: int, alpha: float, strategy: str, seed: int,
              schedule: tuple[int, int] | None = None) -> dict[str, list[dict[str, float]]]:
     """Every arm's curve for one seed (see the module docstring); ``schedule`` = (budget, rounds)."""
     from fedsift.simulations import SimulationConfig, dirichlet_partition, load_dataset, run_simulation
-    from fedsift.simulations.central import retrain_on_picks, run_central
+    from fedsift.simulations.central import fit_or_init, retrain_on_picks, run_central
 
     from .label_efficiency import _campaign as campaign_for
 
@@ -253,9 +242,9 @@ def run_seed(dataset: str, clients: int, alpha: float, strategy: str, seed: int,
             data, central_cfg, models[rnd - 1], rnd, labeled)),
         # models[r - 1] was trained on the labels the run held at the end of round r - 1
         "fed-labels": _replay(data, central_cfg, lambda rnd, labeled, history: scored_picks(
-            data, central_cfg, fit_or_init(data, central_cfg, res.labeled_rows[rnd - 1]), rnd, labeled)),
+            data, central_cfg, fit_or_init(data, res.labeled_rows[rnd - 1], central_cfg), rnd, labeled)),
         "central-reseed": _replay(data, central_cfg, lambda rnd, labeled, history: scored_picks(
-            data, central_cfg, fit_or_init(data, reseeded, labeled), rnd, labeled)),
+            data, central_cfg, fit_or_init(data, labeled, reseeded), rnd, labeled)),
     }
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from fedsift.simulations import load_dataset
 from fedsift.simulations.benchmarks import selection_gap as sg
 from fedsift.simulations.benchmarks.label_efficiency import _campaign
-from fedsift.simulations.central import _context, fit_mlp, initial_labels
+from fedsift.simulations.central import _context, fit_mlp, fit_or_init, initial_labels
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +70,6 @@ def _layers(onnx_model: bytes):  # type: ignore[no-untyped-def]
 def test_replayed_with_a_federated_runs_own_models_the_mechanism_picks_what_that_run_picked(digits, strategy,
                                                                                              shortlist, share) -> None:
     """The replay mirrors the devices (random stream, item ids) and the server, not just their kind."""
-    from dataclasses import replace
 
     from fedsift.simulations import SimulationConfig, dirichlet_partition, run_simulation
 
@@ -104,11 +105,9 @@ def test_scoring_with_the_central_model_as_onnx_picks_what_central_hybrid_picks(
 def test_the_control_arms_scoring_step_with_the_central_model_is_the_central_step(digits) -> None:
     """``fed-labels`` and ``central-reseed`` differ from ``central`` only in the model they score with."""
     cfg, labeled, history = _state(digits, "hybrid")
-    same = sg.scored_picks(digits, cfg, sg.fit_or_init(digits, cfg, labeled), 2, labeled)
+    same = sg.scored_picks(digits, cfg, fit_or_init(digits, labeled, cfg), 2, labeled)
     assert same.tolist() == _central_pick(digits, cfg, labeled, history, 2).tolist()
-    from dataclasses import replace
-
-    other = sg.scored_picks(digits, cfg, sg.fit_or_init(digits, replace(cfg, seed=cfg.seed + sg.RESEED), labeled),
+    other = sg.scored_picks(digits, cfg, fit_or_init(digits, labeled, replace(cfg, seed=cfg.seed + sg.RESEED)),
                             2, labeled)
     assert len(other) == cfg.budget and other.tolist() != same.tolist()
     assert not set(other.tolist()) & set(labeled.tolist())
@@ -118,9 +117,24 @@ def test_with_no_labels_the_control_arms_model_is_the_initialization(digits) -> 
     from fedsift.server.model import init_weights
 
     cfg, _, _ = _state(digits, "hybrid")
-    layers = sg.fit_or_init(digits, cfg, [])
+    layers = fit_or_init(digits, np.zeros(0, dtype=np.int64), cfg)
     expected = init_weights([digits.num_features, *cfg.hidden, digits.num_classes], cfg.seed)
     assert all(np.array_equal(w, v) and np.array_equal(b, c) for (w, b), (v, c) in zip(layers, expected))
+
+
+def test_the_model_a_run_publishes_after_round_r_pairs_with_the_labels_it_held_then(digits) -> None:
+    """``fed-model`` scores round r with ``models[r - 1]``; ``fed-labels`` trains on ``labeled_rows[r - 1]``."""
+    from fedsift.simulations import SimulationConfig, run_simulation
+
+    cfg = _campaign("digits", "hybrid", 5)
+    cfg.budget, cfg.rounds = 10, 2
+    models: list[bytes] = []
+    res = run_simulation(SimulationConfig(dataset="digits", clients=3, alpha=0.5, campaign=cfg), on_model=models.append)
+    assert len(models) == len(res.labeled_rows) == cfg.rounds + 1
+    assert [len(rows) for rows in res.labeled_rows] == [0, 10, 20]
+    # before any label, both are the initialization
+    init = fit_or_init(digits, np.zeros(0, dtype=np.int64), cfg)
+    assert all(np.allclose(w, v) and np.allclose(b, c) for (w, b), (v, c) in zip(_layers(models[0]), init))
 
 
 def test_fed_model_refuses_strategies_it_cannot_rebuild(digits) -> None:
