@@ -36,7 +36,7 @@ CITED = re.compile(r"([\w./-]*?)\b((?:le|cold_start|selection_gap|fed_training|a
 def test_every_result_file_a_doc_cites_is_stored(doc: str) -> None:
     text = (RESULTS.parents[2] / doc).read_text(encoding="utf-8")
     cited = {name for prefix, name in CITED.findall(text) if "runs/" not in prefix}
-    assert cited or doc == "README.md", doc
+    assert cited, f"{doc} cites no stored result: the pattern no longer matches its file names"
     assert not cited - {p.name for p in RESULTS.glob("*.json")}, f"{doc} cites files that are not stored"
 
 
