@@ -39,12 +39,24 @@ central cold start:
   model costs, the floor for the two arms above.
 
 Each arm is compared with ``central`` paired by seed: the worst mean difference over the
-label counts, its standard error, and the mean over counts. ``--set KEY=VALUE`` changes the
+label counts, its standard error, and the mean over counts.
+
+``--inits K`` (default 1) also trains ``central`` and ``fedsel`` from K − 1 further
+initializations (seed + 1000 k: the MLP's initial weights and batch order; the cold start,
+the picks' random streams and the federated run stay the seed's), stored as
+``central@1000``, ``fedsel@1000``, ... Averaged over the K initializations per seed they give
+a reference that one initialization's draw does not move: ``fedsel`` against ``central``
+both averaged, and the single-initialization ``central`` against the average (how far the
+reference every other arm is paired with sits from it), and ``fedsel`` against ``central``
+one initialization at a time.
+
+``--set KEY=VALUE`` changes the
 federated run's campaign settings, checked as in ``label_efficiency`` (there is no random arm
 here to spare), e.g. ``train_rounds=20``; the mechanism replay takes the selection settings
 among them. Unlike there, ``lr``, ``weight_decay`` and ``batch_size`` may be set too
 (:data:`FED_ONLY_TRAINING`): only the federated run trains with them. ``--report FILE``
-prints a stored result without running anything.
+prints a stored result without running anything; ``--report A B ...`` pools results of
+disjoint seeds and the same setting (:func:`pool_results`).
 """
 
 from __future__ import annotations
@@ -77,14 +89,20 @@ RESEED = 1000
 FED_ONLY_TRAINING = frozenset({"lr", "weight_decay", "batch_size"})
 
 
-def _replay(data: Any, cfg: Any, pick: Callable[[int, np.ndarray, list[Any]], np.ndarray]) -> list[dict[str, float]]:
-    """The central loop from its cold start, with ``pick(round, labeled, history)`` choosing each batch."""
+def _replay(data: Any, cfg: Any, pick: Callable[[int, np.ndarray, list[Any]], np.ndarray],
+            train_cfg: Any = None) -> list[dict[str, float]]:
+    """The central loop from its cold start, with ``pick(round, labeled, history)`` choosing each batch.
+
+    Every model is trained with ``train_cfg`` (default ``cfg``): its seed sets the
+    initialization and batch order; the cold start is ``cfg``'s.
+    """
     from fedsift.client import trainer
     from fedsift.simulations.central import fit_mlp, initial_labels
 
     from fedsift.server.model import init_weights
 
-    layers = init_weights([data.num_features, *cfg.hidden, data.num_classes], cfg.seed)
+    train_cfg = cfg if train_cfg is None else train_cfg
+    layers = init_weights([data.num_features, *cfg.hidden, data.num_classes], train_cfg.seed)
     curve = [{"labels": 0, "accuracy": trainer.evaluate(layers, data.x_test, data.y_test)[0]}]
     cold = initial_labels(data, cfg)
     labeled = np.zeros(0, dtype=np.int64)
@@ -92,7 +110,7 @@ def _replay(data: Any, cfg: Any, pick: Callable[[int, np.ndarray, list[Any]], np
     for rnd in range(1, cfg.rounds + 1):
         picks = cold[rnd - 1] if rnd <= len(cold) else pick(rnd, labeled, history)
         labeled = np.concatenate([labeled, np.asarray(picks, dtype=np.int64)])
-        layers = fit_mlp(data, labeled, cfg)
+        layers = fit_mlp(data, labeled, train_cfg)
         history.append(layers)
         curve.append({"labels": int(labeled.size), "accuracy": trainer.evaluate(layers, data.x_test, data.y_test)[0]})
     return curve
@@ -200,8 +218,11 @@ def fed_model_picks(data: Any, cfg: Any, onnx_model: bytes, rnd: int, labeled: n
 
 def run_seed(dataset: str, clients: int, alpha: float, strategy: str, seed: int,
              overrides: dict[str, Any] | None = None,
-             schedule: tuple[int, int] | None = None) -> dict[str, list[dict[str, float]]]:
-    """Every arm's curve for one seed (see the module docstring); ``schedule`` = (budget, rounds)."""
+             schedule: tuple[int, int] | None = None, inits: int = 1) -> dict[str, list[dict[str, float]]]:
+    """Every arm's curve for one seed (see the module docstring); ``schedule`` = (budget, rounds).
+
+    ``inits`` > 1 adds ``central@OFFSET`` and ``fedsel@OFFSET`` for each of :func:`init_offsets`.
+    """
     from fedsift.simulations import SimulationConfig, dirichlet_partition, load_dataset, run_simulation
     from fedsift.simulations.central import fit_or_init, retrain_on_picks, run_central
 
@@ -231,6 +252,12 @@ def run_seed(dataset: str, clients: int, alpha: float, strategy: str, seed: int,
         setattr(mech_cfg, key, getattr(fed_cfg, key))
     mech_cfg.num_features, mech_cfg.num_classes = data.num_features, data.num_classes
     reseeded = replace(central_cfg, seed=seed + RESEED)
+    more: dict[str, list[dict[str, float]]] = {}
+    for offset in init_offsets(inits)[1:]:
+        other = replace(central_cfg, seed=seed + offset)  # the seed's cold start and pick streams, other weights
+        more[f"central@{offset}"] = _replay(data, central_cfg, lambda rnd, labeled, history: scored_picks(
+            data, central_cfg, history[-1], rnd, labeled), train_cfg=other)
+        more[f"fedsel@{offset}"] = [p.to_dict() for p in retrain_on_picks(data, other, res.labeled_rows)]
     return {
         "central": [p.to_dict() for p in run_central(data, central_cfg)],
         "fed": [{"labels": r.labels, "accuracy": r.accuracy} for r in res.rounds],
@@ -245,7 +272,57 @@ def run_seed(dataset: str, clients: int, alpha: float, strategy: str, seed: int,
             data, central_cfg, fit_or_init(data, res.labeled_rows[rnd - 1], central_cfg), rnd, labeled)),
         "central-reseed": _replay(data, central_cfg, lambda rnd, labeled, history: scored_picks(
             data, central_cfg, fit_or_init(data, labeled, reseeded), rnd, labeled)),
+        **more,
     }
+
+
+def init_offsets(inits: int) -> list[int]:
+    """The seed offsets of ``inits`` initializations, the seed's own (0) first."""
+    if inits < 1:
+        from fedsift.simulations.errors import SimulationError
+
+        raise SimulationError(f"--inits {inits}: at least one initialization (the seed's own)")
+    return [k * RESEED for k in range(inits)]
+
+
+def init_arms(offsets: Sequence[int]) -> list[str]:
+    """The arm names ``--inits`` adds for ``offsets`` (the first, 0, is ``central``/``fedsel`` themselves)."""
+    return [f"{arm}@{offset}" for offset in offsets[1:] for arm in ("central", "fedsel")]
+
+
+def _average(runs: Sequence[list[list[dict[str, float]]]]) -> list[list[dict[str, float]]]:
+    """Per seed, the accuracy averaged over several initializations' curves of the same labels."""
+    out = []
+    for per_init in zip(*runs):
+        n = min(len(c) for c in per_init)
+        if any([p["labels"] for p in c[:n]] != [p["labels"] for p in per_init[0][:n]] for c in per_init):
+            raise ValueError("one seed's initializations hold different label counts")
+        out.append([{"labels": per_init[0][i]["labels"],
+                     "accuracy": float(np.mean([c[i]["accuracy"] for c in per_init]))} for i in range(n)])
+    return out
+
+
+def compare_averaged(curves: dict[str, list[list[dict[str, float]]]],
+                     offsets: Sequence[int]) -> dict[str, dict[str, float]]:
+    """``fedsel`` and the one-initialization ``central`` against ``central`` averaged over ``offsets``.
+
+    Both sides of ``fedsel``'s comparison are averaged over the same initializations, paired
+    by seed as in :func:`compare`.
+    """
+    def avg(arm: str) -> list[list[dict[str, float]]]:
+        return _average([curves[arm], *(curves[f"{arm}@{o}"] for o in offsets[1:])])
+
+    return compare({"central": avg("central"), "fedsel": avg("fedsel"), "central, one init": curves["central"]})
+
+
+def compare_same_init(curves: dict[str, list[list[dict[str, float]]]],
+                      offsets: Sequence[int]) -> dict[str, dict[str, float]]:
+    """``fedsel`` against ``central`` one initialization at a time, keyed by the seed offset."""
+    out = {}
+    for offset in offsets:
+        tag = "" if offset == 0 else f"@{offset}"
+        out[f"+{offset}"] = compare({"central": curves[f"central{tag}"], "fedsel": curves[f"fedsel{tag}"]})["fedsel"]
+    return out
 
 
 def compare(curves: dict[str, list[list[dict[str, float]]]]) -> dict[str, dict[str, float]]:
@@ -269,20 +346,31 @@ def compare(curves: dict[str, list[list[dict[str, float]]]]) -> dict[str, dict[s
 
 def run(dataset: str, clients: int, alpha: float, strategy: str, seeds: Sequence[int],
         overrides: dict[str, Any] | None = None, on_seed: Callable[[int], None] | None = None,
-        schedule: tuple[int, int] | None = None) -> dict[str, Any]:
-    """All seeds: per-arm curves, mean curves and the comparison with ``central``."""
+        schedule: tuple[int, int] | None = None, inits: int = 1) -> dict[str, Any]:
+    """All seeds: per-arm curves, mean curves and the comparison with ``central``.
+
+    With ``inits`` > 1 also ``inits`` (the seed offsets), ``against_averaged``
+    (:func:`compare_averaged`) and ``against_same_init`` (:func:`compare_same_init`); the
+    extra arms are left out of ``against_central``.
+    """
     check_strategy(strategy)
+    offsets = init_offsets(inits)
     start = time.perf_counter()
-    curves: dict[str, list[list[dict[str, float]]]] = {a: [] for a in ARMS}
+    curves: dict[str, list[list[dict[str, float]]]] = {a: [] for a in (*ARMS, *init_arms(offsets))}
     for seed in seeds:
-        for name, curve in run_seed(dataset, clients, alpha, strategy, seed, overrides, schedule).items():
+        for name, curve in run_seed(dataset, clients, alpha, strategy, seed, overrides, schedule, inits).items():
             curves[name].append(curve)
         if on_seed is not None:
             on_seed(seed)
     arms = {name: mean_arm(runs) for name, runs in curves.items()}
-    return {"dataset": dataset, "clients": clients, "alpha": alpha, "strategy": strategy, "seeds": list(seeds),
-            "overrides": dict(overrides or {}), "arms": arms, "against_central": compare(curves),
-            "wall_seconds": time.perf_counter() - start}
+    result = {"dataset": dataset, "clients": clients, "alpha": alpha, "strategy": strategy, "seeds": list(seeds),
+              "overrides": dict(overrides or {}), "arms": arms,
+              "against_central": compare({a: curves[a] for a in ARMS}), "wall_seconds": time.perf_counter() - start}
+    if inits > 1:
+        result["inits"] = offsets
+        result["against_averaged"] = compare_averaged(curves, offsets)
+        result["against_same_init"] = compare_same_init(curves, offsets)
+    return result
 
 
 def mean_arm(runs: list[list[dict[str, float]]]) -> dict[str, Any]:
@@ -315,14 +403,63 @@ def read_result(path: Path) -> dict[str, Any]:
 
     try:
         result = json.loads(Path(path).read_text(encoding="utf-8"))
+        missing = [key for key in (*SAME_SETTING, "seeds") if key not in result]
+        if missing:
+            raise ValueError(f"no {', '.join(missing)}")
         curves = {name: result["arms"][name]["curves"] for name in ARMS
                   if name not in CONTROL_ARMS or name in result["arms"]}
-        if not all(isinstance(c, list) and len(c) == len(result["seeds"]) for c in curves.values()):
+        offsets = result.get("inits", [0])
+        if not (isinstance(offsets, list) and offsets[:1] == [0] and all(isinstance(o, int) for o in offsets)):
+            raise ValueError(f"inits must list seed offsets from 0, not {offsets!r}")
+        more = {name: result["arms"][name]["curves"] for name in init_arms(offsets)}
+        if not all(isinstance(c, list) and len(c) == len(result["seeds"]) for c in (*curves.values(), *more.values())):
             raise ValueError("an arm does not hold one curve per seed")
         result["against_central"] = compare(curves)
+        if len(offsets) > 1:
+            result["against_averaged"] = compare_averaged({**curves, **more}, offsets)
+            result["against_same_init"] = compare_same_init({**curves, **more}, offsets)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise SimulationError(f"{path}: not a selection-gap result: {exc}") from exc
     return result
+
+
+#: What results must share to pool into one report.
+SAME_SETTING = ("dataset", "clients", "alpha", "strategy", "overrides")
+
+
+def pool_results(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Results of disjoint seeds with the same setting as one: curves joined, every figure recomputed.
+
+    Only the arms every result holds are kept, and ``--inits`` only when all used the same
+    offsets; ``wall_seconds`` is the sum.
+
+    Raises
+    ------
+    SimulationError
+        The results differ in a setting (:data:`SAME_SETTING`) or share a seed.
+    """
+    from fedsift.simulations.errors import SimulationError
+
+    first = results[0]
+    for other in results[1:]:
+        for key in SAME_SETTING:
+            if other.get(key) != first.get(key):
+                raise SimulationError(f"cannot pool results with another {key}: {first.get(key)!r} and {other.get(key)!r}")
+    seeds = [s for r in results for s in r["seeds"]]
+    if len(set(seeds)) != len(seeds):
+        raise SimulationError(f"cannot pool results that share seeds: {sorted(s for s in set(seeds) if seeds.count(s) > 1)}")
+    offsets = [r.get("inits", [0]) for r in results]
+    offsets = offsets[0] if all(o == offsets[0] for o in offsets) else [0]
+    names = [n for n in (*ARMS, *init_arms(offsets)) if all(n in r["arms"] for r in results)]
+    curves = {n: [c for r in results for c in r["arms"][n]["curves"]] for n in names}
+    pooled = {**{k: first[k] for k in SAME_SETTING}, "seeds": seeds, "arms": {n: mean_arm(c) for n, c in curves.items()},
+              "against_central": compare({n: curves[n] for n in names if n in ARMS}),
+              "wall_seconds": sum(float(r.get("wall_seconds", 0.0)) for r in results)}
+    if len(offsets) > 1:
+        pooled["inits"] = offsets
+        pooled["against_averaged"] = compare_averaged(curves, offsets)
+        pooled["against_same_init"] = compare_same_init(curves, offsets)
+    return pooled
 
 
 def report(result: dict[str, Any]) -> str:
@@ -340,6 +477,16 @@ def report(result: dict[str, Any]) -> str:
     lines += ["", "| arm against central (paired by seed) | worst (points) ± SE | at labels | mean |", "|---|---|---|---|"]
     for name, g in result["against_central"].items():
         lines.append(f"| {name} | {g['worst']:+.1f} ± {g['se']:.1f} | {g['labels']} | {g['mean']:+.1f} |")
+    if "against_averaged" in result:
+        offsets = ", ".join(f"+{o}" for o in result["inits"])
+        lines += ["", f"| against central averaged over {len(result['inits'])} initializations (seed {offsets}) "
+                  "| worst (points) ± SE | at labels | mean |", "|---|---|---|---|"]
+        for name, g in result["against_averaged"].items():
+            label = f"{name} averaged the same way" if name == "fedsel" else name
+            lines.append(f"| {label} | {g['worst']:+.1f} ± {g['se']:.1f} | {g['labels']} | {g['mean']:+.1f} |")
+        for offset, g in result.get("against_same_init", {}).items():
+            lines.append(f"| fedsel against central, both from seed {offset} alone "
+                         f"| {g['worst']:+.1f} ± {g['se']:.1f} | {g['labels']} | {g['mean']:+.1f} |")
     lines.append(f"\nwall time: {result['wall_seconds']:.0f} s")
     return "\n".join(lines)
 
@@ -356,9 +503,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seeds", type=int, nargs="+", default=[100, 101, 102, 103, 104])
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="a campaign setting for the federated run (repeatable), e.g. train_rounds=20")
+    p.add_argument("--inits", type=int, default=1, metavar="K",
+                   help="also train central and fedsel from K - 1 more initializations and compare their averages")
     p.add_argument("--json", type=Path, default=None)
-    p.add_argument("--report", type=Path, default=None, metavar="FILE",
-                   help="run nothing: print the stored result FILE (its comparison recomputed)")
+    p.add_argument("--report", type=Path, nargs="+", default=None, metavar="FILE",
+                   help="run nothing: print the stored result FILE (its comparison recomputed); "
+                        "several files of disjoint seeds and the same setting are pooled into one")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     import flwr  # noqa: F401  (importing flwr resets its logger: set levels afterwards)
@@ -367,12 +517,12 @@ def main(argv: list[str] | None = None) -> None:
     for name in ("flwr", "fedsift.server", "fedsift.simulations.runner"):
         logging.getLogger(name).setLevel(logging.ERROR)
     if args.report is not None:
-        print_stored("selection_gap", lambda: read_result(args.report), report)
+        print_stored("selection_gap", lambda: pool_results([read_result(f) for f in args.report]), report)
         return
     try:
         overrides = parse_overrides(args.overrides, FED_ONLY_TRAINING)
         result = run(args.dataset, args.clients, args.alpha, args.strategy, args.seeds, overrides,
-                     on_seed=lambda s: logger.info("seed %d done", s))
+                     on_seed=lambda s: logger.info("seed %d done", s), inits=args.inits)
     except SimulationError as exc:
         raise SystemExit(f"selection_gap: {exc}") from exc
     if args.json:

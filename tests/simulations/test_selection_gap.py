@@ -237,3 +237,139 @@ def test_read_result_names_a_file_that_is_not_a_selection_gap_result(tmp_path) -
     for name in ("bad.json", "hostile.json", "broken.json", "missing.json"):
         with pytest.raises(SimulationError, match="not a selection-gap result"):
             sg.read_result(tmp_path / name)
+
+
+def test_more_initializations_retrain_central_and_fedsel_from_other_weights_on_the_same_schedule() -> None:
+    from fedsift.simulations.central import retrain_on_picks
+
+    result = sg.run("digits", clients=3, alpha=0.5, strategy="hybrid", seeds=[1], schedule=(10, 3),
+                    overrides={"train_rounds": 1}, inits=3)
+    assert result["inits"] == [0, 1000, 2000]
+    assert set(result["arms"]) == set(sg.ARMS) | {"central@1000", "fedsel@1000", "central@2000", "fedsel@2000"}
+    assert set(result["against_central"]) == set(sg.ARMS) - {"central"}  # the extra arms stay out of it
+    assert set(result["against_averaged"]) == {"fedsel", "central, one init"}
+    assert list(result["against_same_init"]) == ["+0", "+1000", "+2000"]
+    assert result["against_same_init"]["+0"] == pytest.approx(result["against_central"]["fedsel"], nan_ok=True)
+    one = sg.run("digits", clients=3, alpha=0.5, strategy="hybrid", seeds=[1], schedule=(10, 3),
+                 overrides={"train_rounds": 1})
+    assert "inits" not in one and "against_averaged" not in one
+    for arm in sg.ARMS:  # the seed's own arms do not move
+        assert result["arms"][arm]["curves"] == one["arms"][arm]["curves"], arm
+    curves = {name: arm["curves"][0] for name, arm in result["arms"].items()}
+    for offset in (1000, 2000):
+        other, fedsel = curves[f"central@{offset}"], curves[f"fedsel@{offset}"]
+        # the same label counts, other accuracies: other weights, not other labels
+        assert [p["labels"] for p in other] == [p["labels"] for p in curves["central"]]
+        assert [p["labels"] for p in fedsel] == [p["labels"] for p in curves["fedsel"]]
+        assert [p["accuracy"] for p in other] != [p["accuracy"] for p in curves["central"]]
+        assert [p["accuracy"] for p in fedsel] != [p["accuracy"] for p in curves["fedsel"]]
+    # fedsel@OFFSET is the federated run's labels trained from seed + OFFSET; central@OFFSET's
+    # round 0 is that initialization and its round 1 the seed's cold start trained from it
+    from fedsift.simulations import SimulationConfig, run_simulation
+
+    data = load_dataset("digits")
+    cfg = _campaign("digits", "hybrid", 1)
+    cfg.budget, cfg.rounds, cfg.train_rounds = 10, 3, 1
+    res = run_simulation(SimulationConfig(dataset="digits", clients=3, alpha=0.5, campaign=cfg))
+    cfg.num_features, cfg.num_classes = data.num_features, data.num_classes
+    other = replace(cfg, seed=1001)
+    assert [p.to_dict() for p in retrain_on_picks(data, other, res.labeled_rows)] == curves["fedsel@1000"]
+    cold = retrain_on_picks(data, other, [np.zeros(0, dtype=np.int64), initial_labels(data, cfg)[0]])
+    assert [p.accuracy for p in cold] == [p["accuracy"] for p in curves["central@1000"][:2]]
+    text = sg.report(result)
+    assert "against central averaged over 3 initializations (seed +0, +1000, +2000)" in text
+    assert "| fedsel averaged the same way |" in text and "| central@2000 |" in text
+    assert "| fedsel against central, both from seed +1000 alone |" in text
+
+
+def test_the_averaged_comparison_pairs_the_averages_by_seed() -> None:
+    def curve(*acc: float) -> list[dict[str, float]]:
+        return [{"labels": 10 * i, "accuracy": a} for i, a in enumerate(acc)]
+
+    curves = {"central": [curve(0.1, 0.6), curve(0.1, 0.5)], "central@1000": [curve(0.1, 0.4), curve(0.1, 0.5)],
+              "fedsel": [curve(0.1, 0.4), curve(0.1, 0.5)], "fedsel@1000": [curve(0.1, 0.4), curve(0.1, 0.3)]}
+    # averages at 10 labels: central 0.5, 0.5; fedsel 0.4, 0.4
+    got = sg.compare_averaged(curves, [0, 1000])
+    assert got["fedsel"]["worst"] == pytest.approx(-10.0) and got["fedsel"]["se"] == pytest.approx(0.0)
+    assert got["central, one init"]["worst"] == pytest.approx(5.0) and got["central, one init"]["se"] == pytest.approx(5.0)
+    assert got["central, one init"]["labels"] == 10  # the round-0 points tie at 0 and come first
+    curves["fedsel@1000"] = [curve(0.1, 0.4), [{"labels": 0, "accuracy": 0.1}, {"labels": 12, "accuracy": 0.3}]]
+    with pytest.raises(ValueError, match="different label counts"):
+        sg.compare_averaged(curves, [0, 1000])
+
+
+def test_inits_must_be_at_least_one(tmp_path) -> None:
+    from fedsift.simulations.errors import SimulationError
+
+    assert sg.init_offsets(1) == [0] and sg.init_arms([0]) == []
+    with pytest.raises(SimulationError, match="--inits 0: at least one initialization"):
+        sg.run("digits", clients=3, alpha=0.5, strategy="hybrid", seeds=[1], schedule=(10, 2), inits=0)
+    with pytest.raises(SystemExit, match="selection_gap: --inits -2: at least one"):
+        sg.main(["--dataset", "digits", "--seeds", "1", "--inits", "-2"])
+
+
+def test_read_result_names_a_file_whose_initializations_do_not_add_up(tmp_path) -> None:
+    import json
+
+    from fedsift.simulations.errors import SimulationError
+
+    arms = {name: {"curves": [[{"labels": 0, "accuracy": 0.1}, {"labels": 10, "accuracy": 0.2}]]}
+            for name in (*sg.ARMS, "central@1000", "fedsel@1000")}
+    good = {"dataset": "digits", "clients": 3, "alpha": 0.5, "strategy": "hybrid", "overrides": {},
+            "arms": arms, "seeds": [1], "inits": [0, 1000]}
+    (tmp_path / "good.json").write_text(json.dumps(good))
+    assert sg.read_result(tmp_path / "good.json")["against_averaged"]["fedsel"]["worst"] == pytest.approx(0.0)
+    hostile = {"missing arm": {**good, "inits": [0, 1000, 2000]}, "not from 0": {**good, "inits": [1000]},
+               "not a list": {**good, "inits": "0"}, "not ints": {**good, "inits": [0, "1000"]},
+               "ragged": {**good, "arms": {**arms, "fedsel@1000": {"curves": [[{"labels": 0, "accuracy": 0.1},
+                                                                             {"labels": 12, "accuracy": 0.2}]]}}},
+               "no setting": {k: v for k, v in good.items() if k != "alpha"}}
+    for name, content in hostile.items():
+        (tmp_path / "bad.json").write_text(json.dumps(content))
+        with pytest.raises(SimulationError, match="not a selection-gap result"):
+            sg.read_result(tmp_path / "bad.json")
+
+
+def _result(seeds: list[int], shift: float, inits: list[int] | None = None, **setting: object) -> dict:
+    """A stored-looking result whose every arm is ``central`` moved by ``shift`` (fedsel by 2 × shift)."""
+    def curve(seed: int, d: float) -> list[dict[str, float]]:
+        return [{"labels": 10 * i, "accuracy": 0.1 * i + 0.01 * seed + d} for i in range(3)]
+
+    names = [*sg.ARMS, *sg.init_arms(inits or [0])]
+    curves = {n: [curve(s, 0.0 if n.startswith("central") else shift * (2 if n.startswith("fedsel") else 1))
+                  for s in seeds] for n in names}
+    out = {"dataset": "digits", "clients": 3, "alpha": 0.5, "strategy": "hybrid", "overrides": {}, "seeds": seeds,
+           "arms": {n: sg.mean_arm(c) for n, c in curves.items()}, "wall_seconds": 2.0, **setting}
+    if inits:
+        out["inits"] = inits
+    return out
+
+
+def test_results_of_disjoint_seeds_pool_into_one_report(tmp_path, capsys) -> None:
+    import json
+
+    from fedsift.simulations.errors import SimulationError
+
+    a, b = _result([1, 2], -0.01, [0, 1000]), _result([3], -0.04, [0, 1000])
+    pooled = sg.pool_results([a, b])
+    assert pooled["seeds"] == [1, 2, 3] and pooled["wall_seconds"] == 4.0 and pooled["inits"] == [0, 1000]
+    assert len(pooled["arms"]["fed"]["curves"]) == 3
+    # fed: -1, -1 and -4 points at every count but 0 labels' tie → worst mean -2 ± 1
+    assert pooled["against_central"]["fed"]["worst"] == pytest.approx(-2.0)
+    assert pooled["against_central"]["fed"]["se"] == pytest.approx(1.0)
+    assert pooled["against_averaged"]["fedsel"]["worst"] == pytest.approx(-4.0)
+    assert pooled["against_same_init"]["+1000"]["worst"] == pytest.approx(-4.0)
+    # without the extra initializations in one of them, the pooled result has none
+    plain = sg.pool_results([a, _result([3], -0.04)])
+    assert "inits" not in plain and "central@1000" not in plain["arms"]
+    for other, message in ((_result([2], 0.0), "share seeds: \\[2\\]"),
+                           (_result([3], 0.0, alpha=0.1), "another alpha: 0.5 and 0.1"),
+                           (_result([3], 0.0, overrides={"train_rounds": 20}), "another overrides")):
+        with pytest.raises(SimulationError, match=message):
+            sg.pool_results([a, other])
+    for name, result in (("a.json", a), ("b.json", b), ("c.json", _result([3], 0.0, alpha=0.1))):
+        (tmp_path / name).write_text(json.dumps(result))
+    sg.main(["--report", str(tmp_path / "a.json"), str(tmp_path / "b.json")])
+    assert "seeds 1, 2, 3" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="selection_gap --report: cannot pool results with another alpha"):
+        sg.main(["--report", str(tmp_path / "a.json"), str(tmp_path / "c.json")])

@@ -132,6 +132,24 @@ def test_the_selection_gap_rerun_with_controls_reproduces_its_parent(rerun: str,
         assert [c[:2] for c in curves] == [c[:2] for c in central] and curves != central, name
 
 
+#: ``selection_gap --inits 3`` rerun on 2026-12-05 (``central`` and ``fedsel`` from two more
+#: initializations): every arm of the control-arm file must come back bit for bit.
+INITS = {f"selection_gap_mnist1d_c50_{a}_s150-159{v}_inits3.json": f"selection_gap_mnist1d_c50_{a}_s150-159{v}_ctl.json"
+         for a in ("a05", "a01") for v in ("", "_ks16")}
+
+
+@pytest.mark.parametrize("rerun, parent", sorted(INITS.items()))
+def test_the_selection_gap_rerun_with_more_initializations_reproduces_its_parent(rerun: str, parent: str) -> None:
+    import json
+
+    new, old = (json.loads((RESULTS / name).read_text(encoding="utf-8")) for name in (rerun, parent))
+    assert new["inits"] == [0, 1000, 2000]
+    assert set(new["arms"]) == set(old["arms"]) | set(sg.init_arms(new["inits"]))
+    assert (new["seeds"], new["overrides"], new["alpha"]) == (old["seeds"], old["overrides"], old["alpha"])
+    for name, arm in old["arms"].items():
+        assert new["arms"][name]["curves"] == arm["curves"], f"{rerun}: {name}"
+
+
 def test_the_cold_start_rerun_reproduces_its_parents_first_batches() -> None:
     """Digits and MNIST-1D: random and every policy's cold-start batch are the parent's, exactly.
 
@@ -189,6 +207,8 @@ def test_each_stored_selection_gap_result_recomputes_to_what_it_says(path: Path)
         mean = sg.mean_arm(result["arms"][name]["curves"])
         assert mean["labels"] == result["arms"][name]["labels"]
         assert mean["mean"] == pytest.approx(result["arms"][name]["mean"])
+    for name, row in result.get("against_averaged", {}).items():
+        assert row == pytest.approx(json.loads(path.read_text(encoding="utf-8"))["against_averaged"][name])
     assert "| fed-model |" in sg.report(result)
 
 
