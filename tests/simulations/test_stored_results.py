@@ -150,6 +150,19 @@ def test_the_selection_gap_rerun_with_more_initializations_reproduces_its_parent
         assert new["arms"][name]["curves"] == arm["curves"], f"{rerun}: {name}"
 
 
+@pytest.mark.parametrize("alpha, tag", [(0.5, "a05"), (0.1, "a01")])
+def test_the_two_benchmarks_agree_on_the_same_seeds(alpha: float, tag: str) -> None:
+    """``label_efficiency``'s hybrid arms and ``selection_gap``'s, run apart on seeds 160-169, are the same runs."""
+    import json
+
+    le = json.loads((RESULTS / "le_mnist1d_c50_s160-169.json").read_text(encoding="utf-8"))
+    (setting,) = [s for s in le["settings"] if s["alpha"] == alpha]
+    gap = json.loads((RESULTS / f"selection_gap_mnist1d_c50_{tag}_s160-169_inits3.json").read_text(encoding="utf-8"))
+    assert setting["seeds"] == gap["seeds"] and gap["overrides"] == {}
+    for mine, theirs in (("fed:hybrid", "fed"), ("fedsel:hybrid", "fedsel"), ("central:hybrid", "central")):
+        assert setting["arms"][mine]["curves"] == gap["arms"][theirs]["curves"], mine
+
+
 def test_the_cold_start_rerun_reproduces_its_parents_first_batches() -> None:
     """Digits and MNIST-1D: random and every policy's cold-start batch are the parent's, exactly.
 
