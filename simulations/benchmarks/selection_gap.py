@@ -391,6 +391,10 @@ def mean_arm(runs: list[list[dict[str, float]]]) -> dict[str, Any]:
     return {"labels": counts, "mean": mean.tolist(), "std": std.tolist(), "curves": runs}
 
 
+#: What results must share to pool into one report.
+SAME_SETTING = ("dataset", "clients", "alpha", "strategy", "overrides")
+
+
 def read_result(path: Path) -> dict[str, Any]:
     """A stored result, its comparison recomputed from the per-seed curves.
 
@@ -421,10 +425,6 @@ def read_result(path: Path) -> dict[str, Any]:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise SimulationError(f"{path}: not a selection-gap result: {exc}") from exc
     return result
-
-
-#: What results must share to pool into one report.
-SAME_SETTING = ("dataset", "clients", "alpha", "strategy", "overrides")
 
 
 def pool_results(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
