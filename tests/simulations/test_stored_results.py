@@ -163,6 +163,20 @@ def test_the_two_benchmarks_agree_on_the_same_seeds(alpha: float, tag: str) -> N
         assert setting["arms"][mine]["curves"] == gap["arms"][theirs]["curves"], mine
 
 
+def test_the_fresh_digits_shortlist_run_shares_the_defaults_random_arms() -> None:
+    """FINDINGS reads the shortlist-16 digits run against the default on seeds 150-159: same random runs."""
+    import json
+
+    default = json.loads((RESULTS / "le_digits_c10_s150-159.json").read_text(encoding="utf-8"))
+    (base,) = [s for s in default["settings"] if s["alpha"] == 0.5]
+    (wide,) = json.loads((RESULTS / "le_digits_c10_a05_s150-159_ks16.json").read_text(encoding="utf-8"))["settings"]
+    assert wide["overrides"] == {"kcenter_shortlist": 16} and base["overrides"] == {}
+    assert wide["seeds"] == base["seeds"]
+    for arm in ("fed:random", "fedsel:random", "central:random"):
+        assert wide["arms"][arm]["curves"] == base["arms"][arm]["curves"], arm
+    assert wide["arms"]["fed:auto"]["curves"] != base["arms"]["fed:auto"]["curves"]
+
+
 def test_the_cold_start_rerun_reproduces_its_parents_first_batches() -> None:
     """Digits and MNIST-1D: random and every policy's cold-start batch are the parent's, exactly.
 
