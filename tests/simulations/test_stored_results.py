@@ -150,14 +150,21 @@ def test_the_selection_gap_rerun_with_more_initializations_reproduces_its_parent
         assert new["arms"][name]["curves"] == arm["curves"], f"{rerun}: {name}"
 
 
+@pytest.mark.parametrize("le_file, gap_prefix, gap_suffix", [
+    ("le_mnist1d_c50_s160-169.json", "selection_gap_mnist1d_c50", "s160-169_inits3.json"),
+    ("le_mnist1d_c10_s140-149_rerun.json", "selection_gap_mnist1d_c10", "s140-149_inits3.json"),
+    ("le_mnist1d_c10_s150-159.json", "selection_gap_mnist1d_c10", "s150-159_inits3.json"),
+    ("le_mnist1d_c10_s160-169.json", "selection_gap_mnist1d_c10", "s160-169_inits3.json"),
+])
 @pytest.mark.parametrize("alpha, tag", [(0.5, "a05"), (0.1, "a01")])
-def test_the_two_benchmarks_agree_on_the_same_seeds(alpha: float, tag: str) -> None:
-    """``label_efficiency``'s hybrid arms and ``selection_gap``'s, run apart on seeds 160-169, are the same runs."""
+def test_the_two_benchmarks_agree_on_the_same_seeds(le_file: str, gap_prefix: str, gap_suffix: str,
+                                                    alpha: float, tag: str) -> None:
+    """``label_efficiency``'s hybrid arms and ``selection_gap``'s, run apart on the same seeds, are the same runs."""
     import json
 
-    le = json.loads((RESULTS / "le_mnist1d_c50_s160-169.json").read_text(encoding="utf-8"))
+    le = json.loads((RESULTS / le_file).read_text(encoding="utf-8"))
     (setting,) = [s for s in le["settings"] if s["alpha"] == alpha]
-    gap = json.loads((RESULTS / f"selection_gap_mnist1d_c50_{tag}_s160-169_inits3.json").read_text(encoding="utf-8"))
+    gap = json.loads((RESULTS / f"{gap_prefix}_{tag}_{gap_suffix}").read_text(encoding="utf-8"))
     assert setting["seeds"] == gap["seeds"] and gap["overrides"] == {}
     for mine, theirs in (("fed:hybrid", "fed"), ("fedsel:hybrid", "fedsel"), ("central:hybrid", "central")):
         assert setting["arms"][mine]["curves"] == gap["arms"][theirs]["curves"], mine
