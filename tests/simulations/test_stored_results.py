@@ -170,18 +170,45 @@ def test_the_two_benchmarks_agree_on_the_same_seeds(le_file: str, gap_prefix: st
         assert setting["arms"][mine]["curves"] == gap["arms"][theirs]["curves"], mine
 
 
-def test_the_fresh_digits_shortlist_run_shares_the_defaults_random_arms() -> None:
-    """FINDINGS reads the shortlist-16 digits run against the default on seeds 150-159: same random runs."""
+@pytest.mark.parametrize("default_file, wide_file, shortlist", [
+    ("le_digits_c10_s150-159.json", "le_digits_c10_a05_s150-159_ks16.json", 16),
+    ("le_digits_c10_s140-149_rerun.json", "le_digits_c10_a05_s140-149_ks8.json", 8),
+    ("le_digits_c10_s150-159.json", "le_digits_c10_a05_s150-159_ks8.json", 8),
+    ("le_mnist1d_c10_s140-149_rerun.json", "le_mnist1d_c10_s140-149_ks16.json", 16),
+    ("le_mnist1d_c10_s140-149_rerun.json", "le_mnist1d_c10_s140-149_ks8.json", 8),
+])
+def test_the_shortlist_runs_share_the_defaults_random_arms(default_file: str, wide_file: str, shortlist: int) -> None:
+    """FINDINGS reads the wider-shortlist runs against the default on the same seeds: same random runs."""
     import json
 
-    default = json.loads((RESULTS / "le_digits_c10_s150-159.json").read_text(encoding="utf-8"))
-    (base,) = [s for s in default["settings"] if s["alpha"] == 0.5]
-    (wide,) = json.loads((RESULTS / "le_digits_c10_a05_s150-159_ks16.json").read_text(encoding="utf-8"))["settings"]
-    assert wide["overrides"] == {"kcenter_shortlist": 16} and base["overrides"] == {}
-    assert wide["seeds"] == base["seeds"]
-    for arm in ("fed:random", "fedsel:random", "central:random"):
-        assert wide["arms"][arm]["curves"] == base["arms"][arm]["curves"], arm
-    assert wide["arms"]["fed:auto"]["curves"] != base["arms"]["fed:auto"]["curves"]
+    default = json.loads((RESULTS / default_file).read_text(encoding="utf-8"))["settings"]
+    wider = json.loads((RESULTS / wide_file).read_text(encoding="utf-8"))["settings"]
+    assert wider
+    for wide in wider:
+        (base,) = [s for s in default if (s["dataset"], s["alpha"]) == (wide["dataset"], wide["alpha"])]
+        assert wide["overrides"] == {"kcenter_shortlist": shortlist} and base["overrides"] == {}
+        assert wide["seeds"] == base["seeds"]
+        for arm in ("fed:random", "fedsel:random", "central:random"):
+            assert wide["arms"][arm]["curves"] == base["arms"][arm]["curves"], arm
+        assert wide["arms"]["fed:auto"]["curves"] != base["arms"]["fed:auto"]["curves"]
+
+
+#: ``selection_gap --inits 3`` runs with a wider ``kcenter_shortlist`` and the default run on the same seeds.
+WIDER = {p.name: p.name.replace(f"_{v}_inits3", "_inits3")
+         for v in ("ks8", "ks16") for p in RESULTS.glob(f"selection_gap_*_{v}_inits3.json")}
+
+
+@pytest.mark.parametrize("wide, default", sorted(WIDER.items()))
+def test_a_wider_shortlist_selection_gap_shares_the_defaults_central_reference(wide: str, default: str) -> None:
+    """FINDINGS compares shortlists through one central reference: the central arms are the same runs."""
+    import json
+
+    w = json.loads((RESULTS / wide).read_text(encoding="utf-8"))
+    d = json.loads((RESULTS / default).read_text(encoding="utf-8"))
+    assert w["seeds"] == d["seeds"] and d["overrides"] == {} and set(w["overrides"]) == {"kcenter_shortlist"}
+    for arm in ("central", "central@1000", "central@2000", "central-reseed"):
+        assert w["arms"][arm]["curves"] == d["arms"][arm]["curves"], arm
+    assert w["arms"]["fedsel"]["curves"] != d["arms"]["fedsel"]["curves"]
 
 
 def test_the_cold_start_rerun_reproduces_its_parents_first_batches() -> None:
