@@ -201,6 +201,11 @@ WIDER = {p.name: p.name.replace(f"_{v}_inits3", "_inits3")
          for v in ("ks8", "ks16") for p in RESULTS.glob(f"selection_gap_*_{v}_inits3.json")}
 
 
+def test_the_wider_shortlist_selection_gap_files_are_found() -> None:
+    """Guards the parametrization below, which an empty glob would skip without a failure."""
+    assert any("_ks8_" in name for name in WIDER) and any("_ks16_" in name for name in WIDER)
+
+
 @pytest.mark.parametrize("wide, default", sorted(WIDER.items()))
 def test_a_wider_shortlist_selection_gap_shares_the_defaults_central_reference(wide: str, default: str) -> None:
     """FINDINGS compares shortlists through one central reference: the central arms are the same runs."""
