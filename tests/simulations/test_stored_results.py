@@ -155,6 +155,8 @@ def test_the_selection_gap_rerun_with_more_initializations_reproduces_its_parent
     ("le_mnist1d_c10_s140-149_rerun.json", "selection_gap_mnist1d_c10", "s140-149_inits3.json"),
     ("le_mnist1d_c10_s150-159.json", "selection_gap_mnist1d_c10", "s150-159_inits3.json"),
     ("le_mnist1d_c10_s160-169.json", "selection_gap_mnist1d_c10", "s160-169_inits3.json"),
+    ("le_mnist1d_c50_s150-159_ks8.json", "selection_gap_mnist1d_c50", "s150-159_ks8_inits3.json"),
+    ("le_mnist1d_c50_s160-169_ks8.json", "selection_gap_mnist1d_c50", "s160-169_ks8_inits3.json"),
 ])
 @pytest.mark.parametrize("alpha, tag", [(0.5, "a05"), (0.1, "a01")])
 def test_the_two_benchmarks_agree_on_the_same_seeds(le_file: str, gap_prefix: str, gap_suffix: str,
@@ -165,35 +167,49 @@ def test_the_two_benchmarks_agree_on_the_same_seeds(le_file: str, gap_prefix: st
     le = json.loads((RESULTS / le_file).read_text(encoding="utf-8"))
     (setting,) = [s for s in le["settings"] if s["alpha"] == alpha]
     gap = json.loads((RESULTS / f"{gap_prefix}_{tag}_{gap_suffix}").read_text(encoding="utf-8"))
-    assert setting["seeds"] == gap["seeds"] and gap["overrides"] == {}
+    assert setting["seeds"] == gap["seeds"] and setting.get("overrides", {}) == gap["overrides"]
+    assert ("_ks8" in le_file) == (gap["overrides"] == {"kcenter_shortlist": 8})
     for mine, theirs in (("fed:hybrid", "fed"), ("fedsel:hybrid", "fedsel"), ("central:hybrid", "central")):
         assert setting["arms"][mine]["curves"] == gap["arms"][theirs]["curves"], mine
 
 
-@pytest.mark.parametrize("default_file, wide_file, shortlist", [
-    ("le_digits_c10_s150-159.json", "le_digits_c10_a05_s150-159_ks16.json", 16),
-    ("le_digits_c10_s140-149_rerun.json", "le_digits_c10_a05_s140-149_ks8.json", 8),
-    ("le_digits_c10_s150-159.json", "le_digits_c10_a05_s150-159_ks8.json", 8),
-    ("le_digits_c10_a05_s160-169.json", "le_digits_c10_a05_s160-169_ks8.json", 8),
-    ("le_mnist1d_c10_s140-149_rerun.json", "le_mnist1d_c10_s140-149_ks16.json", 16),
-    ("le_mnist1d_c10_s140-149_rerun.json", "le_mnist1d_c10_s140-149_ks8.json", 8),
-    ("le_text_c10_s140-149_v2.json", "le_text_c10_s140-149_ks8.json", 8),
+@pytest.mark.parametrize("default_files, wide_file, shortlist", [
+    (("le_digits_c10_s150-159.json",), "le_digits_c10_a05_s150-159_ks16.json", 16),
+    (("le_digits_c10_s140-149_rerun.json",), "le_digits_c10_a05_s140-149_ks8.json", 8),
+    (("le_digits_c10_s150-159.json",), "le_digits_c10_a05_s150-159_ks8.json", 8),
+    (("le_digits_c10_a05_s160-169.json",), "le_digits_c10_a05_s160-169_ks8.json", 8),
+    (("le_mnist1d_c10_s140-149_rerun.json",), "le_mnist1d_c10_s140-149_ks16.json", 16),
+    (("le_mnist1d_c10_s140-149_rerun.json",), "le_mnist1d_c10_s140-149_ks8.json", 8),
+    (("le_text_c10_s140-149_v2.json",), "le_text_c10_s140-149_ks8.json", 8),
+    (("le_mnist1d_c50_s150-154_rerun.json", "le_mnist1d_c50_s155-159.json"), "le_mnist1d_c50_s150-159_ks8.json", 8),
+    (("le_mnist1d_c50_s160-169.json",), "le_mnist1d_c50_s160-169_ks8.json", 8),
+    (("le_text_c50_s150-154_v2.json", "le_text_c50_s155-159.json"), "le_text_c50_s150-159_ks8.json", 8),
 ])
-def test_the_shortlist_runs_share_the_defaults_random_arms(default_file: str, wide_file: str, shortlist: int) -> None:
-    """FINDINGS reads the wider-shortlist runs against the default on the same seeds: same random runs."""
+def test_the_shortlist_runs_share_the_defaults_random_arms(default_files: tuple[str, ...], wide_file: str,
+                                                          shortlist: int) -> None:
+    """FINDINGS reads the wider-shortlist runs against the default on the same seeds: same random runs.
+
+    The default runs may be split over several files (disjoint seeds); they are matched seed by seed.
+    """
     import json
 
-    default = json.loads((RESULTS / default_file).read_text(encoding="utf-8"))["settings"]
+    default = [s for name in default_files
+               for s in json.loads((RESULTS / name).read_text(encoding="utf-8"))["settings"]]
     wider = json.loads((RESULTS / wide_file).read_text(encoding="utf-8"))["settings"]
     assert wider
     for wide in wider:
-        (base,) = [s for s in default if (s["dataset"], s["alpha"]) == (wide["dataset"], wide["alpha"])]
+        bases = [s for s in default if (s["dataset"], s["clients"], s["alpha"])
+                 == (wide["dataset"], wide["clients"], wide["alpha"])]
         # Files stored before ``--set`` existed carry no ``overrides``: they ran the defaults.
-        assert wide["overrides"] == {"kcenter_shortlist": shortlist} and base.get("overrides", {}) == {}
-        assert wide["seeds"] == base["seeds"]
+        assert wide["overrides"] == {"kcenter_shortlist": shortlist}
+        assert all(base.get("overrides", {}) == {} for base in bases)
+        by_seed = {arm: {seed: curve for base in bases
+                         for seed, curve in zip(base["seeds"], base["arms"][arm]["curves"])}
+                   for arm in ("fed:random", "fedsel:random", "central:random", "fed:auto")}
+        assert sorted(wide["seeds"]) == sorted(by_seed["fed:random"])
         for arm in ("fed:random", "fedsel:random", "central:random"):
-            assert wide["arms"][arm]["curves"] == base["arms"][arm]["curves"], arm
-        assert wide["arms"]["fed:auto"]["curves"] != base["arms"]["fed:auto"]["curves"]
+            assert wide["arms"][arm]["curves"] == [by_seed[arm][seed] for seed in wide["seeds"]], arm
+        assert wide["arms"]["fed:auto"]["curves"] != [by_seed["fed:auto"][seed] for seed in wide["seeds"]]
 
 
 #: ``selection_gap --inits 3`` runs with a wider ``kcenter_shortlist`` and the default run on the same seeds.
