@@ -150,6 +150,12 @@ def test_the_selection_gap_rerun_with_more_initializations_reproduces_its_parent
         assert new["arms"][name]["curves"] == arm["curves"], f"{rerun}: {name}"
 
 
+def _overrides_named_in(name: str) -> dict[str, int]:
+    """The campaign overrides a stored file's name announces (``_ks8`` = ``kcenter_shortlist`` 8; none = defaults)."""
+    match = re.search(r"_ks(\d+)", name)
+    return {"kcenter_shortlist": int(match.group(1))} if match else {}
+
+
 @pytest.mark.parametrize("le_file, gap_prefix, gap_suffix", [
     ("le_mnist1d_c50_s160-169.json", "selection_gap_mnist1d_c50", "s160-169_inits3.json"),
     ("le_mnist1d_c10_s140-149_rerun.json", "selection_gap_mnist1d_c10", "s140-149_inits3.json"),
@@ -168,7 +174,7 @@ def test_the_two_benchmarks_agree_on_the_same_seeds(le_file: str, gap_prefix: st
     (setting,) = [s for s in le["settings"] if s["alpha"] == alpha]
     gap = json.loads((RESULTS / f"{gap_prefix}_{tag}_{gap_suffix}").read_text(encoding="utf-8"))
     assert setting["seeds"] == gap["seeds"] and setting.get("overrides", {}) == gap["overrides"]
-    assert ("_ks8" in le_file) == (gap["overrides"] == {"kcenter_shortlist": 8})
+    assert gap["overrides"] == _overrides_named_in(le_file) == _overrides_named_in(gap_suffix)
     for mine, theirs in (("fed:hybrid", "fed"), ("fedsel:hybrid", "fedsel"), ("central:hybrid", "central")):
         assert setting["arms"][mine]["curves"] == gap["arms"][theirs]["curves"], mine
 
@@ -204,6 +210,7 @@ def test_the_shortlist_runs_share_the_defaults_random_arms(default_files: tuple[
         # Files stored before ``--set`` existed carry no ``overrides``: they ran the defaults.
         assert wide["overrides"] == {"kcenter_shortlist": shortlist}
         assert all(base.get("overrides", {}) == {} for base in bases)
+        assert sum(len(base["seeds"]) for base in bases) == len({seed for base in bases for seed in base["seeds"]})
         by_seed = {arm: {seed: curve for base in bases
                          for seed, curve in zip(base["seeds"], base["arms"][arm]["curves"])}
                    for arm in ("fed:random", "fedsel:random", "central:random", "fed:auto")}
@@ -230,7 +237,7 @@ def test_a_wider_shortlist_selection_gap_shares_the_defaults_central_reference(w
 
     w = json.loads((RESULTS / wide).read_text(encoding="utf-8"))
     d = json.loads((RESULTS / default).read_text(encoding="utf-8"))
-    assert w["seeds"] == d["seeds"] and d["overrides"] == {} and set(w["overrides"]) == {"kcenter_shortlist"}
+    assert w["seeds"] == d["seeds"] and d["overrides"] == {} and w["overrides"] == _overrides_named_in(wide)
     for arm in ("central", "central@1000", "central@2000", "central-reseed"):
         assert w["arms"][arm]["curves"] == d["arms"][arm]["curves"], arm
     assert w["arms"]["fedsel"]["curves"] != d["arms"]["fedsel"]["curves"]
