@@ -191,6 +191,7 @@ def test_the_two_benchmarks_agree_on_the_same_seeds(le_file: str, gap_prefix: st
     (("le_mnist1d_c50_s160-169.json",), "le_mnist1d_c50_s160-169_ks8.json", 8),
     (("le_text_c50_s150-154_v2.json", "le_text_c50_s155-159.json"), "le_text_c50_s150-159_ks8.json", 8),
     (("le_digits_c50_s150-154_rerun.json",), "le_digits_c50_s150-154_ks8.json", 8),
+    (("le_digits_c50_s155-159.json",), "le_digits_c50_s155-159_ks8.json", 8),
 ])
 def test_the_shortlist_runs_share_the_defaults_random_arms(default_files: tuple[str, ...], wide_file: str,
                                                           shortlist: int) -> None:
