@@ -60,6 +60,21 @@ def test_each_stored_result_merges_and_reports(path: Path) -> None:
 
 
 
+@pytest.mark.parametrize("names, seeds", [
+    (("le_mnist1d_c50_s150-154_rerun.json", "le_mnist1d_c50_s155-159.json", "le_mnist1d_c50_s160-169.json"), range(150, 170)),
+    (("le_text_c50_s150-154_v2.json", "le_text_c50_s155-159.json", "le_text_c50_s160-169.json"), range(150, 170)),
+    (("le_digits_c50_s150-154_rerun.json", "le_digits_c50_s155-159.json"), range(150, 160)),
+    (("le_digits_c50_s150-154_ks8.json", "le_digits_c50_s155-159_ks8.json"), range(150, 160)),
+])
+def test_the_seed_sets_the_docs_pool_merge_into_one_report(names: tuple[str, ...], seeds: range) -> None:
+    """FINDINGS and the README read these files pooled: disjoint seeds, one setting, both alphas."""
+    merged = le.merge_files([RESULTS / name for name in names])
+    assert sorted(st["alpha"] for st in merged["settings"]) == [0.1, 0.5]
+    for setting in merged["settings"]:
+        assert sorted(setting["seeds"]) == list(seeds), setting["alpha"]
+        assert setting["auto_paired"] and setting["overrides"] == _overrides_named_in(names[0])
+
+
 def test_the_auto2_file_is_its_parent_merged_with_the_auto_rerun() -> None:
     """``le_c10_s140-149_auto2.json`` = ``le_c10_s140-149.json`` + the ``--strategies auto`` rerun, ``--replace-arms``.
 
@@ -192,6 +207,7 @@ def test_the_two_benchmarks_agree_on_the_same_seeds(le_file: str, gap_prefix: st
     (("le_text_c50_s150-154_v2.json", "le_text_c50_s155-159.json"), "le_text_c50_s150-159_ks8.json", 8),
     (("le_digits_c50_s150-154_rerun.json",), "le_digits_c50_s150-154_ks8.json", 8),
     (("le_digits_c50_s155-159.json",), "le_digits_c50_s155-159_ks8.json", 8),
+    (("le_digits_c25_s150-159.json",), "le_digits_c25_s150-159_ks8.json", 8),
 ])
 def test_the_shortlist_runs_share_the_defaults_random_arms(default_files: tuple[str, ...], wide_file: str,
                                                           shortlist: int) -> None:
