@@ -65,6 +65,7 @@ def test_each_stored_result_merges_and_reports(path: Path) -> None:
     (("le_text_c50_s150-154_v2.json", "le_text_c50_s155-159.json", "le_text_c50_s160-169.json"), range(150, 170)),
     (("le_digits_c50_s150-154_rerun.json", "le_digits_c50_s155-159.json"), range(150, 160)),
     (("le_digits_c50_s150-154_ks8.json", "le_digits_c50_s155-159_ks8.json"), range(150, 160)),
+    (("le_text_c50_s150-159_ks8.json", "le_text_c50_s160-164_ks8.json"), range(150, 165)),
 ])
 def test_the_seed_sets_the_docs_pool_merge_into_one_report(names: tuple[str, ...], seeds: range) -> None:
     """FINDINGS and the README read these files pooled: disjoint seeds, one setting, both alphas."""
@@ -208,12 +209,14 @@ def test_the_two_benchmarks_agree_on_the_same_seeds(le_file: str, gap_prefix: st
     (("le_digits_c50_s150-154_rerun.json",), "le_digits_c50_s150-154_ks8.json", 8),
     (("le_digits_c50_s155-159.json",), "le_digits_c50_s155-159_ks8.json", 8),
     (("le_digits_c25_s150-159.json",), "le_digits_c25_s150-159_ks8.json", 8),
+    (("le_text_c50_s160-169.json",), "le_text_c50_s160-164_ks8.json", 8),
 ])
 def test_the_shortlist_runs_share_the_defaults_random_arms(default_files: tuple[str, ...], wide_file: str,
                                                           shortlist: int) -> None:
     """FINDINGS reads the wider-shortlist runs against the default on the same seeds: same random runs.
 
-    The default runs may be split over several files (disjoint seeds); they are matched seed by seed.
+    The default runs may be split over several files (disjoint seeds), and may hold more seeds than the
+    wider run; they are matched seed by seed.
     """
     import json
 
@@ -231,7 +234,7 @@ def test_the_shortlist_runs_share_the_defaults_random_arms(default_files: tuple[
         by_seed = {arm: {seed: curve for base in bases
                          for seed, curve in zip(base["seeds"], base["arms"][arm]["curves"])}
                    for arm in ("fed:random", "fedsel:random", "central:random", "fed:auto")}
-        assert sorted(wide["seeds"]) == sorted(by_seed["fed:random"])
+        assert set(wide["seeds"]) <= set(by_seed["fed:random"]), "a seed the default runs lack"
         for arm in ("fed:random", "fedsel:random", "central:random"):
             assert wide["arms"][arm]["curves"] == [by_seed[arm][seed] for seed in wide["seeds"]], arm
         assert wide["arms"]["fed:auto"]["curves"] != [by_seed["fed:auto"][seed] for seed in wide["seeds"]]
