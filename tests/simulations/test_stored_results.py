@@ -172,6 +172,13 @@ def _overrides_named_in(name: str) -> dict[str, int]:
     return {"kcenter_shortlist": int(match.group(1))} if match else {}
 
 
+def _seeds_named_in(name: str) -> set[int]:
+    """The seeds a stored file's name announces (``_s160-164`` = 160 to 164)."""
+    match = re.search(r"_s(\d+)-(\d+)", name)
+    assert match, f"{name} names no seed range"
+    return set(range(int(match.group(1)), int(match.group(2)) + 1))
+
+
 @pytest.mark.parametrize("le_file, gap_prefix, gap_suffix", [
     ("le_mnist1d_c50_s160-169.json", "selection_gap_mnist1d_c50", "s160-169_inits3.json"),
     ("le_mnist1d_c10_s140-149_rerun.json", "selection_gap_mnist1d_c10", "s140-149_inits3.json"),
@@ -234,6 +241,8 @@ def test_the_shortlist_runs_share_the_defaults_random_arms(default_files: tuple[
         by_seed = {arm: {seed: curve for base in bases
                          for seed, curve in zip(base["seeds"], base["arms"][arm]["curves"])}
                    for arm in ("fed:random", "fedsel:random", "central:random", "fed:auto")}
+        assert set(wide["seeds"]) == _seeds_named_in(wide_file) and len(wide["seeds"]) == len(set(wide["seeds"]))
+        assert set(by_seed["fed:random"]) == set().union(*(_seeds_named_in(name) for name in default_files))
         assert set(wide["seeds"]) <= set(by_seed["fed:random"]), "a seed the default runs lack"
         for arm in ("fed:random", "fedsel:random", "central:random"):
             assert wide["arms"][arm]["curves"] == [by_seed[arm][seed] for seed in wide["seeds"]], arm
