@@ -235,7 +235,7 @@ def test_the_shortlist_runs_share_the_defaults_random_arms(default_files: tuple[
         bases = [s for s in default if (s["dataset"], s["clients"], s["alpha"])
                  == (wide["dataset"], wide["clients"], wide["alpha"])]
         # Files stored before ``--set`` existed carry no ``overrides``: they ran the defaults.
-        assert wide["overrides"] == {"kcenter_shortlist": shortlist}
+        assert wide["overrides"] == {"kcenter_shortlist": shortlist} == _overrides_named_in(wide_file)
         assert all(base.get("overrides", {}) == {} for base in bases)
         assert sum(len(base["seeds"]) for base in bases) == len({seed for base in bases for seed in base["seeds"]})
         by_seed = {arm: {seed: curve for base in bases
