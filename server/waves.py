@@ -153,7 +153,7 @@ class RoundWaves:
         rng = np.random.default_rng([self.cfg.seed, rnd])
         alloc = plan_allocation(summaries, budget, self.cfg.allocation_in(rnd), self.cfg.random_fraction, rng,
                                 max_per_device=self.cfg.max_per_device, normal_share=self.cfg.normal_share,
-                                shortlist_factor=self.cfg.kcenter_shortlist,
+                                shortlist_factor=self.cfg.shortlist_in(rnd),
                                 shortlist_share=self.cfg.kcenter_shortlist_share)
         logger.info("round %d: policy %s picked %d of budget %d on %d devices", rnd, alloc.policy,
                     len(alloc.picks), alloc.budget, len(alloc.by_device()))

@@ -116,6 +116,35 @@ def test_the_kcenter_shortlist_trades_scores_for_spread() -> None:
         cfg.validate()
 
 
+def test_the_cold_start_rounds_can_keep_a_shortlist_of_their_own() -> None:
+    """``cold_start_shortlist`` sets the cold-start rounds' factor; 0 leaves them on ``kcenter_shortlist``."""
+    from fedsift.server import CampaignConfig
+    from fedsift.server.errors import ConfigError
+    from fedsift.server.waves import RoundWaves
+
+    a, b = _near_duplicates_and_a_far_one()
+
+    def picked(rnd: int, **settings: int) -> list[str]:
+        waves = RoundWaves()
+        waves.cfg = CampaignConfig(num_features=2, num_classes=2, cold_start_rounds=2, allocation="diversity",
+                                   cold_start_allocation="diversity", random_fraction=0.0, **settings).validate()
+        return [p.candidate_id for p in waves.plan(rnd, [a, b], 2).picks]
+
+    # factor 1 keeps the near-duplicates a-0 and a-1; factor 2 reaches the far b-1
+    assert picked(1, kcenter_shortlist=2) == picked(3, kcenter_shortlist=2) == ["a-0", "b-1"]
+    assert picked(1, kcenter_shortlist=2, cold_start_shortlist=1) == ["a-0", "a-1"]
+    assert picked(2, kcenter_shortlist=2, cold_start_shortlist=1) == ["a-0", "a-1"]
+    assert picked(3, kcenter_shortlist=2, cold_start_shortlist=1) == ["a-0", "b-1"]  # after the cold start
+    assert picked(1, kcenter_shortlist=1, cold_start_shortlist=2) == ["a-0", "b-1"]
+    assert picked(3, kcenter_shortlist=1, cold_start_shortlist=2) == ["a-0", "a-1"]
+    cfg = CampaignConfig(num_features=2, num_classes=2, kcenter_shortlist=8, cold_start_shortlist=4)
+    assert [cfg.shortlist_in(r) for r in (1, 2, 3)] == [4, 4, 8]
+    assert CampaignConfig(kcenter_shortlist=8).shortlist_in(1) == 8
+    for bad in (-1, 65):
+        with pytest.raises(ConfigError, match="cold_start_shortlist' = .*: must be 0 \\(= kcenter_shortlist\\)"):
+            CampaignConfig(num_features=2, num_classes=2, cold_start_shortlist=bad).validate()
+
+
 def test_a_shortlist_share_keeps_the_score_filter_as_loose_with_many_offers() -> None:
     """The shortlist is the larger of factor x n and share x offers, never more than the offers."""
     from fedsift.server import CampaignConfig

@@ -65,21 +65,28 @@ def _layers(onnx_model: bytes):  # type: ignore[no-untyped-def]
     return list(zip(arrays[0::2], arrays[1::2]))
 
 
-@pytest.mark.parametrize("strategy,shortlist,share", [("hybrid", 4, 0.0), ("badge", 4, 0.0), ("hybrid", 16, 0.0),
-                                                      ("hybrid", 4, 1.0)])
+@pytest.mark.parametrize("strategy,shortlist,share,cold", [("hybrid", 4, 0.0, 0), ("badge", 4, 0.0, 0),
+                                                           ("hybrid", 16, 0.0, 0), ("hybrid", 4, 1.0, 0),
+                                                           ("hybrid", 4, 0.0, 1)])
 def test_replayed_with_a_federated_runs_own_models_the_mechanism_picks_what_that_run_picked(digits, strategy,
-                                                                                             shortlist, share) -> None:
-    """The replay mirrors the devices (random stream, item ids) and the server, not just their kind."""
+                                                                                             shortlist, share,
+                                                                                             cold) -> None:
+    """The replay mirrors the devices (random stream, item ids) and the server, not just their kind.
+
+    ``cold_start_shortlist`` changes the run's first (cold-start) batch only: the replayed
+    rounds after it then pick what the default shortlist picks from the same labels.
+    """
 
     from fedsift.simulations import SimulationConfig, dirichlet_partition, run_simulation
 
     cfg = _campaign("digits", strategy, 7)
     cfg.budget, cfg.rounds, cfg.kcenter_shortlist, cfg.kcenter_shortlist_share = 20, 3, shortlist, share
+    cfg.cold_start_shortlist = cold
     models: list[bytes] = []
     res = run_simulation(SimulationConfig(dataset="digits", clients=5, alpha=0.5, campaign=cfg), on_model=models.append)
     cfg.num_features, cfg.num_classes = digits.num_features, digits.num_classes
     parts = dirichlet_partition(digits.y_train, 5, 0.5, 7)
-    default = replace(cfg, kcenter_shortlist=4, kcenter_shortlist_share=0.0)
+    default = replace(cfg, kcenter_shortlist=4, kcenter_shortlist_share=0.0, cold_start_shortlist=0)
     differs = []
     for rnd in (2, 3):  # round r's devices score with the model published after round r - 1
         before = np.asarray(res.labeled_rows[rnd - 1], dtype=np.int64)

@@ -167,9 +167,16 @@ def test_the_selection_gap_rerun_with_more_initializations_reproduces_its_parent
 
 
 def _overrides_named_in(name: str) -> dict[str, int]:
-    """The campaign overrides a stored file's name announces (``_ks8`` = ``kcenter_shortlist`` 8; none = defaults)."""
-    match = re.search(r"_ks(\d+)", name)
-    return {"kcenter_shortlist": int(match.group(1))} if match else {}
+    """The campaign overrides a stored file's name announces (none = defaults).
+
+    ``_ks8`` = ``kcenter_shortlist`` 8, ``_cs4`` = ``cold_start_shortlist`` 4.
+    """
+    named = {}
+    for tag, key in (("ks", "kcenter_shortlist"), ("cs", "cold_start_shortlist")):
+        match = re.search(rf"_{tag}(\d+)(?=[_.])", name)
+        if match:
+            named[key] = int(match.group(1))
+    return named
 
 
 def _seeds_named_in(name: str) -> set[int]:
@@ -186,6 +193,8 @@ def _seeds_named_in(name: str) -> set[int]:
     ("le_mnist1d_c10_s160-169.json", "selection_gap_mnist1d_c10", "s160-169_inits3.json"),
     ("le_mnist1d_c50_s150-159_ks8.json", "selection_gap_mnist1d_c50", "s150-159_ks8_inits3.json"),
     ("le_mnist1d_c50_s160-169_ks8.json", "selection_gap_mnist1d_c50", "s160-169_ks8_inits3.json"),
+    ("le_mnist1d_c25_s150-159.json", "selection_gap_mnist1d_c25", "s150-159_inits3.json"),
+    ("le_mnist1d_c25_s150-159_ks8.json", "selection_gap_mnist1d_c25", "s150-159_ks8_inits3.json"),
 ])
 @pytest.mark.parametrize("alpha, tag", [(0.5, "a05"), (0.1, "a01")])
 def test_the_two_benchmarks_agree_on_the_same_seeds(le_file: str, gap_prefix: str, gap_suffix: str,
@@ -217,6 +226,8 @@ def test_the_two_benchmarks_agree_on_the_same_seeds(le_file: str, gap_prefix: st
     (("le_digits_c50_s155-159.json",), "le_digits_c50_s155-159_ks8.json", 8),
     (("le_digits_c25_s150-159.json",), "le_digits_c25_s150-159_ks8.json", 8),
     (("le_text_c50_s160-169.json",), "le_text_c50_s160-164_ks8.json", 8),
+    (("le_digits_c25_s150-159.json",), "le_digits_c25_s150-159_ks8_cs4.json", 8),
+    (("le_mnist1d_c25_s150-159.json",), "le_mnist1d_c25_s150-159_ks8.json", 8),
 ])
 def test_the_shortlist_runs_share_the_defaults_random_arms(default_files: tuple[str, ...], wide_file: str,
                                                           shortlist: int) -> None:
@@ -235,7 +246,8 @@ def test_the_shortlist_runs_share_the_defaults_random_arms(default_files: tuple[
         bases = [s for s in default if (s["dataset"], s["clients"], s["alpha"])
                  == (wide["dataset"], wide["clients"], wide["alpha"])]
         # Files stored before ``--set`` existed carry no ``overrides``: they ran the defaults.
-        assert wide["overrides"] == {"kcenter_shortlist": shortlist} == _overrides_named_in(wide_file)
+        assert wide["overrides"]["kcenter_shortlist"] == shortlist
+        assert wide["overrides"] == _overrides_named_in(wide_file)
         assert all(base.get("overrides", {}) == {} for base in bases)
         assert sum(len(base["seeds"]) for base in bases) == len({seed for base in bases for seed in base["seeds"]})
         by_seed = {arm: {seed: curve for base in bases
@@ -247,6 +259,35 @@ def test_the_shortlist_runs_share_the_defaults_random_arms(default_files: tuple[
         for arm in ("fed:random", "fedsel:random", "central:random"):
             assert wide["arms"][arm]["curves"] == [by_seed[arm][seed] for seed in wide["seeds"]], arm
         assert wide["arms"]["fed:auto"]["curves"] != [by_seed["fed:auto"][seed] for seed in wide["seeds"]]
+
+
+@pytest.mark.parametrize("default_file, wide_file, kept_file", [
+    ("le_digits_c25_s150-159.json", "le_digits_c25_s150-159_ks8.json", "le_digits_c25_s150-159_ks8_cs4.json"),
+])
+def test_a_cold_start_shortlist_of_4_keeps_the_defaults_first_batch(default_file: str, wide_file: str,
+                                                                    kept_file: str) -> None:
+    """``cold_start_shortlist=4`` under a wider ``kcenter_shortlist``: the default's cold start, then the wider rule.
+
+    FINDINGS reads the later counts' cost as selection's, not the cold start's: that rests on the
+    first batch (the cold-start round's) being the default run's, seed by seed, and the rest not.
+    """
+    import json
+
+    def settings(name: str) -> dict[float, dict]:
+        return {s["alpha"]: s for s in json.loads((RESULTS / name).read_text(encoding="utf-8"))["settings"]}
+
+    default, wide, kept = settings(default_file), settings(wide_file), settings(kept_file)
+    assert set(kept) == set(default) == set(wide) == {0.5, 0.1}
+    assert _overrides_named_in(kept_file) == {"kcenter_shortlist": 8, "cold_start_shortlist": 4}
+    first_differs = []
+    for alpha, k in kept.items():
+        assert k["overrides"] == _overrides_named_in(kept_file) and k["seeds"] == default[alpha]["seeds"]
+        for mine, base, wider in zip(k["arms"]["fed:auto"]["curves"], default[alpha]["arms"]["fed:auto"]["curves"],
+                                     wide[alpha]["arms"]["fed:auto"]["curves"]):
+            assert mine[:2] == base[:2], f"alpha {alpha}: the cold-start batch is not the default's"
+            assert mine[2:] != base[2:] and mine[2:] != wider[2:]
+            first_differs.append(wider[1] != base[1])
+    assert any(first_differs), "the wider run's cold start equals the default's: this test shows nothing"
 
 
 #: ``selection_gap --inits 3`` runs with a wider ``kcenter_shortlist`` and the default run on the same seeds.
