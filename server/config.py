@@ -48,9 +48,10 @@ class CampaignConfig:
         with it. Measured in ``simulations/benchmarks/FINDINGS.md``.
     cold_start_shortlist : int
         ``kcenter_shortlist`` for the cold-start rounds alone (0 = ``kcenter_shortlist``),
-        so a wider selection shortlist need not change the cold start's first batch. On
-        digits at 25 clients, 4 here under a selection shortlist of 8 gives back that
-        batch but not the rest of 8's cost (``simulations/benchmarks/FINDINGS.md``).
+        so a wider selection shortlist need not change the cold start's first batch. At
+        25 clients, 4 here under a selection shortlist of 8 recovers the default's first
+        batch on digits but not the rest of 8's cost there, and keeps about half of 8's
+        gain in the MNIST-1D federated-selection gap (``simulations/benchmarks/FINDINGS.md``).
     kcenter_shortlist_share : float
         For the ``diversity`` allocation (not the cold start's): the least share of the
         round's offered candidates the shortlist holds (0 = off: ``kcenter_shortlist``

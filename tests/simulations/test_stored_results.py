@@ -66,13 +66,22 @@ def test_each_stored_result_merges_and_reports(path: Path) -> None:
     (("le_digits_c50_s150-154_rerun.json", "le_digits_c50_s155-159.json"), range(150, 160)),
     (("le_digits_c50_s150-154_ks8.json", "le_digits_c50_s155-159_ks8.json"), range(150, 160)),
     (("le_text_c50_s150-159_ks8.json", "le_text_c50_s160-164_ks8.json"), range(150, 165)),
+    (("le_mnist1d_c25_s150-159.json", "le_mnist1d_c25_a01_s160-169.json"), {0.5: range(150, 160),
+                                                                          0.1: range(150, 170)}),
+    (("le_mnist1d_c25_s150-159_ks8.json", "le_mnist1d_c25_a01_s160-169_ks8.json"), {0.5: range(150, 160),
+                                                                                  0.1: range(150, 170)}),
 ])
-def test_the_seed_sets_the_docs_pool_merge_into_one_report(names: tuple[str, ...], seeds: range) -> None:
-    """FINDINGS and the README read these files pooled: disjoint seeds, one setting, both alphas."""
+def test_the_seed_sets_the_docs_pool_merge_into_one_report(names: tuple[str, ...],
+                                                          seeds: range | dict[float, range]) -> None:
+    """FINDINGS and the README read these files pooled: disjoint seeds, one setting, both alphas.
+
+    ``seeds`` is the pooled seed set of both alphas, or of each where a later file ran one alpha.
+    """
     merged = le.merge_files([RESULTS / name for name in names])
     assert sorted(st["alpha"] for st in merged["settings"]) == [0.1, 0.5]
+    expected = seeds if isinstance(seeds, dict) else {0.1: seeds, 0.5: seeds}
     for setting in merged["settings"]:
-        assert sorted(setting["seeds"]) == list(seeds), setting["alpha"]
+        assert sorted(setting["seeds"]) == list(expected[setting["alpha"]]), setting["alpha"]
         assert setting["auto_paired"] and setting["overrides"] == _overrides_named_in(names[0])
 
 
@@ -228,6 +237,8 @@ def test_the_two_benchmarks_agree_on_the_same_seeds(le_file: str, gap_prefix: st
     (("le_text_c50_s160-169.json",), "le_text_c50_s160-164_ks8.json", 8),
     (("le_digits_c25_s150-159.json",), "le_digits_c25_s150-159_ks8_cs4.json", 8),
     (("le_mnist1d_c25_s150-159.json",), "le_mnist1d_c25_s150-159_ks8.json", 8),
+    (("le_text_c25_s150-159.json",), "le_text_c25_s150-159_ks8.json", 8),
+    (("le_mnist1d_c25_a01_s160-169.json",), "le_mnist1d_c25_a01_s160-169_ks8.json", 8),
 ])
 def test_the_shortlist_runs_share_the_defaults_random_arms(default_files: tuple[str, ...], wide_file: str,
                                                           shortlist: int) -> None:
@@ -292,12 +303,33 @@ def test_a_cold_start_shortlist_of_4_keeps_the_defaults_first_batch(default_file
 
 #: ``selection_gap --inits 3`` runs with a wider ``kcenter_shortlist`` and the default run on the same seeds.
 WIDER = {p.name: p.name.replace(f"_{v}_inits3", "_inits3")
-         for v in ("ks8", "ks16") for p in RESULTS.glob(f"selection_gap_*_{v}_inits3.json")}
+         for v in ("ks8", "ks16", "ks8_cs4") for p in RESULTS.glob(f"selection_gap_*_{v}_inits3.json")}
 
 
 def test_the_wider_shortlist_selection_gap_files_are_found() -> None:
     """Guards the parametrization below, which an empty glob would skip without a failure."""
     assert any("_ks8_" in name for name in WIDER) and any("_ks16_" in name for name in WIDER)
+    assert any("_ks8_cs4_" in name for name in WIDER)
+
+
+#: ``selection_gap`` runs that keep the cold start at 4 under a wider shortlist, and the wider run.
+COLD_KEPT = {p.name: p.name.replace("_cs4_inits3", "_inits3") for p in RESULTS.glob("selection_gap_*_cs4_inits3.json")}
+
+
+def test_the_cold_start_kept_at_4_leaves_the_mechanism_replay_alone() -> None:
+    """The ``fed-mechanism`` replay starts from the central cold start: ``cold_start_shortlist`` cannot reach it.
+
+    So FINDINGS reads a kept cold start's change in ``fedsel`` as the federated run's first batch.
+    """
+    import json
+
+    assert COLD_KEPT
+    for kept, wide in COLD_KEPT.items():
+        k = json.loads((RESULTS / kept).read_text(encoding="utf-8"))
+        w = json.loads((RESULTS / wide).read_text(encoding="utf-8"))
+        assert k["seeds"] == w["seeds"] and k["overrides"] == {**w["overrides"], "cold_start_shortlist": 4}
+        assert k["arms"]["fed-mechanism"]["curves"] == w["arms"]["fed-mechanism"]["curves"], kept
+        assert k["arms"]["fedsel"]["curves"] != w["arms"]["fedsel"]["curves"], kept
 
 
 @pytest.mark.parametrize("wide, default", sorted(WIDER.items()))
