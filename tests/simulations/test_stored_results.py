@@ -319,7 +319,8 @@ COLD_KEPT = {p.name: p.name.replace("_cs4_inits3", "_inits3") for p in RESULTS.g
 def test_the_cold_start_kept_at_4_leaves_the_mechanism_replay_alone() -> None:
     """The ``fed-mechanism`` replay starts from the central cold start: ``cold_start_shortlist`` cannot reach it.
 
-    So FINDINGS reads a kept cold start's change in ``fedsel`` as the federated run's first batch.
+    FINDINGS reads a kept cold start's change in ``fedsel`` as the federated run's first batch: that
+    batch is the default run's (shortlist 4) seed by seed, in every initialization, and the rest is not.
     """
     import json
 
@@ -327,9 +328,15 @@ def test_the_cold_start_kept_at_4_leaves_the_mechanism_replay_alone() -> None:
     for kept, wide in COLD_KEPT.items():
         k = json.loads((RESULTS / kept).read_text(encoding="utf-8"))
         w = json.loads((RESULTS / wide).read_text(encoding="utf-8"))
-        assert k["seeds"] == w["seeds"] and k["overrides"] == {**w["overrides"], "cold_start_shortlist": 4}
+        d = json.loads((RESULTS / wide.replace("_ks8_inits3", "_inits3")).read_text(encoding="utf-8"))
+        assert k["seeds"] == w["seeds"] == d["seeds"] and d["overrides"] == {}
+        assert k["overrides"] == {**w["overrides"], "cold_start_shortlist": 4}
         assert k["arms"]["fed-mechanism"]["curves"] == w["arms"]["fed-mechanism"]["curves"], kept
         assert k["arms"]["fedsel"]["curves"] != w["arms"]["fedsel"]["curves"], kept
+        for arm in ("fed", "fedsel", "fedsel@1000", "fedsel@2000"):
+            for mine, base in zip(k["arms"][arm]["curves"], d["arms"][arm]["curves"], strict=True):
+                assert mine[:2] == base[:2], f"{kept} {arm}: the first batch is not the default run's"
+            assert [c[2:] for c in k["arms"][arm]["curves"]] != [c[2:] for c in d["arms"][arm]["curves"]], arm
 
 
 @pytest.mark.parametrize("wide, default", sorted(WIDER.items()))
