@@ -66,10 +66,12 @@ def test_each_stored_result_merges_and_reports(path: Path) -> None:
     (("le_digits_c50_s150-154_rerun.json", "le_digits_c50_s155-159.json"), range(150, 160)),
     (("le_digits_c50_s150-154_ks8.json", "le_digits_c50_s155-159_ks8.json"), range(150, 160)),
     (("le_text_c50_s150-159_ks8.json", "le_text_c50_s160-164_ks8.json"), range(150, 165)),
-    (("le_mnist1d_c25_s150-159.json", "le_mnist1d_c25_a01_s160-169.json"), {0.5: range(150, 160),
-                                                                          0.1: range(150, 170)}),
-    (("le_mnist1d_c25_s150-159_ks8.json", "le_mnist1d_c25_a01_s160-169_ks8.json"), {0.5: range(150, 160),
-                                                                                  0.1: range(150, 170)}),
+    (("le_mnist1d_c25_s150-159.json", "le_mnist1d_c25_a01_s160-169.json", "le_mnist1d_c25_a05_s160-169.json"),
+     range(150, 170)),
+    (("le_mnist1d_c25_s150-159_ks8.json", "le_mnist1d_c25_a01_s160-169_ks8.json",
+      "le_mnist1d_c25_a05_s160-169_ks8.json"), range(150, 170)),
+    (("le_text_c50_s150-159_ks8.json", "le_text_c50_s160-164_ks8.json", "le_text_c50_s165-169_ks8.json"),
+     range(150, 170)),
 ])
 def test_the_seed_sets_the_docs_pool_merge_into_one_report(names: tuple[str, ...],
                                                           seeds: range | dict[float, range]) -> None:
@@ -204,18 +206,28 @@ def _seeds_named_in(name: str) -> set[int]:
     ("le_mnist1d_c50_s160-169_ks8.json", "selection_gap_mnist1d_c50", "s160-169_ks8_inits3.json"),
     ("le_mnist1d_c25_s150-159.json", "selection_gap_mnist1d_c25", "s150-159_inits3.json"),
     ("le_mnist1d_c25_s150-159_ks8.json", "selection_gap_mnist1d_c25", "s150-159_ks8_inits3.json"),
+    (("le_mnist1d_c25_a05_s160-169.json", "le_mnist1d_c25_a01_s160-169.json"),
+     "selection_gap_mnist1d_c25", "s160-169_inits3.json"),
+    (("le_mnist1d_c25_a05_s160-169_ks8.json", "le_mnist1d_c25_a01_s160-169_ks8.json"),
+     "selection_gap_mnist1d_c25", "s160-169_ks8_inits3.json"),
 ])
 @pytest.mark.parametrize("alpha, tag", [(0.5, "a05"), (0.1, "a01")])
-def test_the_two_benchmarks_agree_on_the_same_seeds(le_file: str, gap_prefix: str, gap_suffix: str,
-                                                    alpha: float, tag: str) -> None:
-    """``label_efficiency``'s hybrid arms and ``selection_gap``'s, run apart on the same seeds, are the same runs."""
+def test_the_two_benchmarks_agree_on_the_same_seeds(le_file: str | tuple[str, ...], gap_prefix: str,
+                                                    gap_suffix: str, alpha: float, tag: str) -> None:
+    """``label_efficiency``'s hybrid arms and ``selection_gap``'s, run apart on the same seeds, are the same runs.
+
+    ``le_file`` may be one file per alpha (a tuple): exactly one setting of the alpha must be among them.
+    """
     import json
 
-    le = json.loads((RESULTS / le_file).read_text(encoding="utf-8"))
-    (setting,) = [s for s in le["settings"] if s["alpha"] == alpha]
+    le_files = (le_file,) if isinstance(le_file, str) else le_file
+    (setting,) = [s for name in le_files
+                  for s in json.loads((RESULTS / name).read_text(encoding="utf-8"))["settings"]
+                  if s["alpha"] == alpha]
     gap = json.loads((RESULTS / f"{gap_prefix}_{tag}_{gap_suffix}").read_text(encoding="utf-8"))
     assert setting["seeds"] == gap["seeds"] and setting.get("overrides", {}) == gap["overrides"]
-    assert gap["overrides"] == _overrides_named_in(le_file) == _overrides_named_in(gap_suffix)
+    assert all(gap["overrides"] == _overrides_named_in(name) == _overrides_named_in(gap_suffix)
+               for name in le_files)
     for mine, theirs in (("fed:hybrid", "fed"), ("fedsel:hybrid", "fedsel"), ("central:hybrid", "central")):
         assert setting["arms"][mine]["curves"] == gap["arms"][theirs]["curves"], mine
 
@@ -239,6 +251,8 @@ def test_the_two_benchmarks_agree_on_the_same_seeds(le_file: str, gap_prefix: st
     (("le_mnist1d_c25_s150-159.json",), "le_mnist1d_c25_s150-159_ks8.json", 8),
     (("le_text_c25_s150-159.json",), "le_text_c25_s150-159_ks8.json", 8),
     (("le_mnist1d_c25_a01_s160-169.json",), "le_mnist1d_c25_a01_s160-169_ks8.json", 8),
+    (("le_mnist1d_c25_a05_s160-169.json",), "le_mnist1d_c25_a05_s160-169_ks8.json", 8),
+    (("le_text_c50_s160-169.json",), "le_text_c50_s165-169_ks8.json", 8),
 ])
 def test_the_shortlist_runs_share_the_defaults_random_arms(default_files: tuple[str, ...], wide_file: str,
                                                           shortlist: int) -> None:
