@@ -332,6 +332,23 @@ def test_the_wider_shortlist_selection_gap_files_are_found() -> None:
     assert any("_ks8_cs4_" in name for name in WIDER)
 
 
+@pytest.mark.parametrize("clients, variant", [(50, ""), (50, "_ks8"), (50, "_ks16"), (25, ""), (25, "_ks8")])
+@pytest.mark.parametrize("tag", ["a05", "a01"])
+def test_the_selection_gap_seed_sets_the_docs_pool_pool_into_30_seeds(clients: int, variant: str, tag: str) -> None:
+    """FINDINGS and the README read these ``--inits 3`` files pooled over seeds 150-179 (``--report A B C``).
+
+    Same setting and overrides, disjoint seeds, and the averaged-reference comparison kept.
+    """
+    import json
+
+    names = [f"selection_gap_mnist1d_c{clients}_{tag}_s{lo}-{lo + 9}{variant}_inits3.json" for lo in (150, 160, 170)]
+    results = [json.loads((RESULTS / name).read_text(encoding="utf-8")) for name in names]
+    pooled = sg.pool_results(results)
+    assert sorted(pooled["seeds"]) == list(range(150, 180))
+    assert pooled["clients"] == clients and pooled["overrides"] == _overrides_named_in(names[0])
+    assert pooled["inits"] == results[0]["inits"] and len(pooled["inits"]) == 3 and pooled["against_averaged"]
+
+
 #: ``selection_gap`` runs that keep the cold start at 4 under a wider shortlist, and the wider run.
 COLD_KEPT = {p.name: p.name.replace("_cs4_inits3", "_inits3") for p in RESULTS.glob("selection_gap_*_cs4_inits3.json")}
 
