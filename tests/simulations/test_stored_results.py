@@ -334,7 +334,7 @@ def test_the_wider_shortlist_selection_gap_files_are_found() -> None:
 
 @pytest.mark.parametrize("clients, variant", [(50, ""), (50, "_ks8"), (50, "_ks16"), (25, ""), (25, "_ks8")])
 @pytest.mark.parametrize("tag", ["a05", "a01"])
-def test_the_selection_gap_seed_sets_the_docs_pool_pool_into_30_seeds(clients: int, variant: str, tag: str) -> None:
+def test_each_selection_gap_width_pools_its_three_seed_sets_into_30_seeds(clients: int, variant: str, tag: str) -> None:
     """FINDINGS and the README read these ``--inits 3`` files pooled over seeds 150-179 (``--report A B C``).
 
     Same setting and overrides, disjoint seeds, and the averaged-reference comparison kept.
