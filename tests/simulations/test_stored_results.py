@@ -332,7 +332,8 @@ def test_the_wider_shortlist_selection_gap_files_are_found() -> None:
     assert any("_ks8_cs4_" in name for name in WIDER)
 
 
-@pytest.mark.parametrize("clients, variant", [(50, ""), (50, "_ks8"), (50, "_ks16"), (25, ""), (25, "_ks8")])
+@pytest.mark.parametrize("clients, variant", [(50, ""), (50, "_ks8"), (50, "_ks16"), (35, ""), (35, "_ks8"),
+                                             (25, ""), (25, "_ks8")])
 @pytest.mark.parametrize("tag", ["a05", "a01"])
 def test_each_selection_gap_width_pools_its_three_seed_sets_into_30_seeds(clients: int, variant: str, tag: str) -> None:
     """FINDINGS and the README read these ``--inits 3`` files pooled over seeds 150-179 (``--report A B C``).
