@@ -214,6 +214,8 @@ def _seeds_named_in(name: str) -> set[int]:
      "selection_gap_mnist1d_c25", "s160-169_inits3.json"),
     (("le_mnist1d_c25_a05_s160-169_ks8.json", "le_mnist1d_c25_a01_s160-169_ks8.json"),
      "selection_gap_mnist1d_c25", "s160-169_ks8_inits3.json"),
+    ("le_mnist1d_c35_s150-159.json", "selection_gap_mnist1d_c35", "s150-159_inits3.json"),
+    ("le_mnist1d_c35_s150-159_ks8.json", "selection_gap_mnist1d_c35", "s150-159_ks8_inits3.json"),
 ])
 @pytest.mark.parametrize("alpha, tag", [(0.5, "a05"), (0.1, "a01")])
 def test_the_two_benchmarks_agree_on_the_same_seeds(le_file: str | tuple[str, ...], gap_prefix: str,
@@ -259,6 +261,8 @@ def test_the_two_benchmarks_agree_on_the_same_seeds(le_file: str | tuple[str, ..
     (("le_text_c50_s160-169.json",), "le_text_c50_s165-169_ks8.json", 8),
     (("le_text_c25_s160-169.json",), "le_text_c25_s160-169_ks8.json", 8),
     (("le_digits_c25_s160-169.json",), "le_digits_c25_s160-169_ks8.json", 8),
+    (("le_mnist1d_c35_s150-159.json",), "le_mnist1d_c35_s150-159_ks8.json", 8),
+    (("le_digits_c35_s150-159.json",), "le_digits_c35_s150-159_ks8.json", 8),
 ])
 def test_the_shortlist_runs_share_the_defaults_random_arms(default_files: tuple[str, ...], wide_file: str,
                                                           shortlist: int) -> None:
