@@ -76,6 +76,8 @@ def test_each_stored_result_merges_and_reports(path: Path) -> None:
     (("le_text_c25_s150-159_ks8.json", "le_text_c25_s160-169_ks8.json"), range(150, 170)),
     (("le_digits_c25_s150-159.json", "le_digits_c25_s160-169.json"), range(150, 170)),
     (("le_digits_c25_s150-159_ks8.json", "le_digits_c25_s160-169_ks8.json"), range(150, 170)),
+    (("le_mnist1d_c35_s150-159.json", "le_mnist1d_c35_s160-169.json"), range(150, 170)),
+    (("le_mnist1d_c35_s150-159_ks8.json", "le_mnist1d_c35_s160-169_ks8.json"), range(150, 170)),
 ])
 def test_the_seed_sets_the_docs_pool_merge_into_one_report(names: tuple[str, ...],
                                                           seeds: range | dict[float, range]) -> None:
@@ -216,6 +218,8 @@ def _seeds_named_in(name: str) -> set[int]:
      "selection_gap_mnist1d_c25", "s160-169_ks8_inits3.json"),
     ("le_mnist1d_c35_s150-159.json", "selection_gap_mnist1d_c35", "s150-159_inits3.json"),
     ("le_mnist1d_c35_s150-159_ks8.json", "selection_gap_mnist1d_c35", "s150-159_ks8_inits3.json"),
+    ("le_mnist1d_c35_s160-169.json", "selection_gap_mnist1d_c35", "s160-169_inits3.json"),
+    ("le_mnist1d_c35_s160-169_ks8.json", "selection_gap_mnist1d_c35", "s160-169_ks8_inits3.json"),
 ])
 @pytest.mark.parametrize("alpha, tag", [(0.5, "a05"), (0.1, "a01")])
 def test_the_two_benchmarks_agree_on_the_same_seeds(le_file: str | tuple[str, ...], gap_prefix: str,
@@ -264,6 +268,7 @@ def test_the_two_benchmarks_agree_on_the_same_seeds(le_file: str | tuple[str, ..
     (("le_mnist1d_c35_s150-159.json",), "le_mnist1d_c35_s150-159_ks8.json", 8),
     (("le_digits_c35_s150-159.json",), "le_digits_c35_s150-159_ks8.json", 8),
     (("le_text_c35_s150-159.json",), "le_text_c35_s150-159_ks8.json", 8),
+    (("le_mnist1d_c35_s160-169.json",), "le_mnist1d_c35_s160-169_ks8.json", 8),
 ])
 def test_the_shortlist_runs_share_the_defaults_random_arms(default_files: tuple[str, ...], wide_file: str,
                                                           shortlist: int) -> None:
@@ -337,20 +342,23 @@ def test_the_wider_shortlist_selection_gap_files_are_found() -> None:
     assert any("_ks8_cs4_" in name for name in WIDER)
 
 
-@pytest.mark.parametrize("clients, variant", [(50, ""), (50, "_ks8"), (50, "_ks16"), (35, ""), (35, "_ks8"),
-                                             (25, ""), (25, "_ks8")])
+@pytest.mark.parametrize("clients, variant, sets", [
+    (50, "", 3), (50, "_ks8", 3), (50, "_ks16", 3), (35, "", 3), (35, "_ks8", 3), (25, "", 3), (25, "_ks8", 3),
+    (30, "", 2), (30, "_ks8", 2),
+])
 @pytest.mark.parametrize("tag", ["a05", "a01"])
-def test_each_selection_gap_width_pools_its_three_seed_sets_into_30_seeds(clients: int, variant: str, tag: str) -> None:
-    """FINDINGS and the README read these ``--inits 3`` files pooled over seeds 150-179 (``--report A B C``).
+def test_each_selection_gap_width_pools_its_ten_seed_sets(clients: int, variant: str, sets: int, tag: str) -> None:
+    """FINDINGS and the README read these ``--inits 3`` files pooled over seeds 150 on (``--report A B ...``).
 
     Same setting and overrides, disjoint seeds, and the averaged-reference comparison kept.
     """
     import json
 
-    names = [f"selection_gap_mnist1d_c{clients}_{tag}_s{lo}-{lo + 9}{variant}_inits3.json" for lo in (150, 160, 170)]
+    lows = range(150, 150 + 10 * sets, 10)
+    names = [f"selection_gap_mnist1d_c{clients}_{tag}_s{lo}-{lo + 9}{variant}_inits3.json" for lo in lows]
     results = [json.loads((RESULTS / name).read_text(encoding="utf-8")) for name in names]
     pooled = sg.pool_results(results)
-    assert sorted(pooled["seeds"]) == list(range(150, 180))
+    assert sorted(pooled["seeds"]) == list(range(150, 150 + 10 * sets))
     assert pooled["clients"] == clients and pooled["overrides"] == _overrides_named_in(names[0])
     assert pooled["inits"] == results[0]["inits"] and len(pooled["inits"]) == 3 and pooled["against_averaged"]
 
