@@ -51,6 +51,8 @@ LABEL_EFFICIENCY: dict[tuple[str, int, int], tuple[str, ...]] = {
                          "le_mnist1d_c25_a01_s160-169.json"),
     ("mnist1d", 25, 8): ("le_mnist1d_c25_s150-159_ks8.json", "le_mnist1d_c25_a05_s160-169_ks8.json",
                          "le_mnist1d_c25_a01_s160-169_ks8.json"),
+    ("mnist1d", 30, 4): ("le_mnist1d_c30_s150-159.json",),
+    ("mnist1d", 30, 8): ("le_mnist1d_c30_s150-159_ks8.json",),
     ("mnist1d", 35, 4): ("le_mnist1d_c35_s150-159.json", "le_mnist1d_c35_s160-169.json"),
     ("mnist1d", 35, 8): ("le_mnist1d_c35_s150-159_ks8.json", "le_mnist1d_c35_s160-169_ks8.json"),
     ("mnist1d", 50, 4): ("le_mnist1d_c50_s150-154_rerun.json", "le_mnist1d_c50_s155-159.json",

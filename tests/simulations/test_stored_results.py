@@ -218,6 +218,8 @@ def _seeds_named_in(name: str) -> set[int]:
      "selection_gap_mnist1d_c25", "s160-169_inits3.json"),
     (("le_mnist1d_c25_a05_s160-169_ks8.json", "le_mnist1d_c25_a01_s160-169_ks8.json"),
      "selection_gap_mnist1d_c25", "s160-169_ks8_inits3.json"),
+    ("le_mnist1d_c30_s150-159.json", "selection_gap_mnist1d_c30", "s150-159_inits3.json"),
+    ("le_mnist1d_c30_s150-159_ks8.json", "selection_gap_mnist1d_c30", "s150-159_ks8_inits3.json"),
     ("le_mnist1d_c35_s150-159.json", "selection_gap_mnist1d_c35", "s150-159_inits3.json"),
     ("le_mnist1d_c35_s150-159_ks8.json", "selection_gap_mnist1d_c35", "s150-159_ks8_inits3.json"),
     ("le_mnist1d_c35_s160-169.json", "selection_gap_mnist1d_c35", "s160-169_inits3.json"),
@@ -274,6 +276,7 @@ def test_the_two_benchmarks_agree_on_the_same_seeds(le_file: str | tuple[str, ..
     (("le_text_c35_s160-169.json",), "le_text_c35_s160-169_ks8.json", 8),
     (("le_text_c30_s150-159.json",), "le_text_c30_s150-159_ks8.json", 8),
     (("le_digits_c30_s150-159.json",), "le_digits_c30_s150-159_ks8.json", 8),
+    (("le_mnist1d_c30_s150-159.json",), "le_mnist1d_c30_s150-159_ks8.json", 8),
 ])
 def test_the_shortlist_runs_share_the_defaults_random_arms(default_files: tuple[str, ...], wide_file: str,
                                                           shortlist: int) -> None:
