@@ -352,7 +352,7 @@ def test_the_wider_shortlist_selection_gap_files_are_found() -> None:
 
 @pytest.mark.parametrize("clients, variant, sets", [
     (50, "", 3), (50, "_ks8", 3), (50, "_ks16", 3), (35, "", 3), (35, "_ks8", 3), (25, "", 3), (25, "_ks8", 3),
-    (30, "", 3), (30, "_ks8", 2),
+    (30, "", 3), (30, "_ks8", 3),
 ])
 @pytest.mark.parametrize("tag", ["a05", "a01"])
 def test_each_selection_gap_width_pools_its_ten_seed_sets(clients: int, variant: str, sets: int, tag: str) -> None:
