@@ -51,8 +51,8 @@ LABEL_EFFICIENCY: dict[tuple[str, int, int], tuple[str, ...]] = {
                          "le_mnist1d_c25_a01_s160-169.json"),
     ("mnist1d", 25, 8): ("le_mnist1d_c25_s150-159_ks8.json", "le_mnist1d_c25_a05_s160-169_ks8.json",
                          "le_mnist1d_c25_a01_s160-169_ks8.json"),
-    ("mnist1d", 30, 4): ("le_mnist1d_c30_s150-159.json",),
-    ("mnist1d", 30, 8): ("le_mnist1d_c30_s150-159_ks8.json",),
+    ("mnist1d", 30, 4): ("le_mnist1d_c30_s150-159.json", "le_mnist1d_c30_a01_s160-169.json"),
+    ("mnist1d", 30, 8): ("le_mnist1d_c30_s150-159_ks8.json", "le_mnist1d_c30_a01_s160-169_ks8.json"),
     ("mnist1d", 35, 4): ("le_mnist1d_c35_s150-159.json", "le_mnist1d_c35_s160-169.json"),
     ("mnist1d", 35, 8): ("le_mnist1d_c35_s150-159_ks8.json", "le_mnist1d_c35_s160-169_ks8.json"),
     ("mnist1d", 50, 4): ("le_mnist1d_c50_s150-154_rerun.json", "le_mnist1d_c50_s155-159.json",
@@ -214,8 +214,8 @@ def _cell(figures: Sequence[Figure], line: float | None) -> str:
             parts.append(f"**{text}**" if held and (f.value is None or f.value > HEADLINE_SHARE) else text)
         else:
             parts.append(_points(f, line))
-    counts = sorted({len(f.seeds) for f in by_alpha.values()}, reverse=True)
-    return " / ".join(parts) + f" ({'/'.join(map(str, counts))})"
+    counts = [len(by_alpha[alpha].seeds) for alpha in ALPHAS if alpha in by_alpha]  # in the cell's alpha order
+    return " / ".join(parts) + f" ({'/'.join(map(str, counts)) if len(set(counts)) > 1 else counts[0]})"
 
 
 def markdown(figures: Sequence[Figure]) -> str:

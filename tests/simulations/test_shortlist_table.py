@@ -31,6 +31,9 @@ def test_a_cell_without_runs_or_an_alpha_says_not_run_and_uneven_seed_counts_sho
     assert st._cell([_fig(-1.0, alpha=0.1)], -2.0) == "not run / −1.0 ± 0.2 (10)"
     uneven = [_fig(-1.0, seeds=30), _fig(-1.2, alpha=0.1, seeds=20)]
     assert st._cell(uneven, -2.0) == "−1.0 ± 0.2 / −1.2 ± 0.2 (30/20)"
+    assert st._cell(uneven[::-1], -2.0) == "−1.0 ± 0.2 / −1.2 ± 0.2 (30/20)"  # counts follow the alphas' order
+    fewer_first = [_fig(-1.0, seeds=10), _fig(-1.2, alpha=0.1, seeds=20)]
+    assert st._cell(fewer_first, -2.0) == "−1.0 ± 0.2 / −1.2 ± 0.2 (10/20)"
 
 
 def test_the_digits_share_is_held_to_its_line_only_in_the_headline_cell() -> None:

@@ -83,6 +83,9 @@ def test_each_stored_result_merges_and_reports(path: Path) -> None:
     (("le_text_c30_s150-159.json", "le_text_c30_a05_s160-169.json"), {0.5: range(150, 170), 0.1: range(150, 160)}),
     (("le_text_c30_s150-159_ks8.json", "le_text_c30_a05_s160-169_ks8.json"),
      {0.5: range(150, 170), 0.1: range(150, 160)}),
+    (("le_mnist1d_c30_s150-159.json", "le_mnist1d_c30_a01_s160-169.json"), {0.5: range(150, 160), 0.1: range(150, 170)}),
+    (("le_mnist1d_c30_s150-159_ks8.json", "le_mnist1d_c30_a01_s160-169_ks8.json"),
+     {0.5: range(150, 160), 0.1: range(150, 170)}),
 ])
 def test_the_seed_sets_the_docs_pool_merge_into_one_report(names: tuple[str, ...],
                                                           seeds: range | dict[float, range]) -> None:
@@ -249,6 +252,23 @@ def test_the_two_benchmarks_agree_on_the_same_seeds(le_file: str | tuple[str, ..
         assert setting["arms"][mine]["curves"] == gap["arms"][theirs]["curves"], mine
 
 
+@pytest.mark.parametrize("le_file, gap_file", [
+    ("le_mnist1d_c30_a01_s160-169.json", "selection_gap_mnist1d_c30_a01_s160-169_inits3.json"),
+    ("le_mnist1d_c30_a01_s160-169_ks8.json", "selection_gap_mnist1d_c30_a01_s160-169_ks8_inits3.json"),
+])
+def test_the_two_benchmarks_agree_on_a_one_alpha_run(le_file: str, gap_file: str) -> None:
+    """As above for a ``label_efficiency`` file of one alpha (run to pool where that alpha was short)."""
+    import json
+
+    (setting,) = json.loads((RESULTS / le_file).read_text(encoding="utf-8"))["settings"]
+    gap = json.loads((RESULTS / gap_file).read_text(encoding="utf-8"))
+    assert (setting["dataset"], setting["clients"], setting["alpha"]) == (gap["dataset"], gap["clients"], gap["alpha"])
+    assert setting["seeds"] == gap["seeds"]
+    assert setting["overrides"] == gap["overrides"] == _overrides_named_in(le_file) == _overrides_named_in(gap_file)
+    for mine, theirs in (("fed:hybrid", "fed"), ("fedsel:hybrid", "fedsel"), ("central:hybrid", "central")):
+        assert setting["arms"][mine]["curves"] == gap["arms"][theirs]["curves"], mine
+
+
 @pytest.mark.parametrize("default_files, wide_file, shortlist", [
     (("le_digits_c10_s150-159.json",), "le_digits_c10_a05_s150-159_ks16.json", 16),
     (("le_digits_c10_s140-149_rerun.json",), "le_digits_c10_a05_s140-149_ks8.json", 8),
@@ -281,6 +301,7 @@ def test_the_two_benchmarks_agree_on_the_same_seeds(le_file: str | tuple[str, ..
     (("le_digits_c30_s150-159.json",), "le_digits_c30_s150-159_ks8.json", 8),
     (("le_mnist1d_c30_s150-159.json",), "le_mnist1d_c30_s150-159_ks8.json", 8),
     (("le_text_c30_a05_s160-169.json",), "le_text_c30_a05_s160-169_ks8.json", 8),
+    (("le_mnist1d_c30_a01_s160-169.json",), "le_mnist1d_c30_a01_s160-169_ks8.json", 8),
 ])
 def test_the_shortlist_runs_share_the_defaults_random_arms(default_files: tuple[str, ...], wide_file: str,
                                                           shortlist: int) -> None:
