@@ -101,14 +101,14 @@ SELECTION_GAP: dict[tuple[int, int], tuple[int, ...]] = {
 #: The digits headline bar: at 10 clients and α 0.5, ``auto`` needs at most half of random's labels.
 HEADLINE, HEADLINE_SHARE = (10, 0.5), 0.5
 
-#: Each bar: its label in the table, the line a figure must not fall below (None: no line), the data set.
-BARS: tuple[tuple[str, str, float | None, str], ...] = (
-    ("gap", "MNIST-1D: hybrid's selection gap", -2.0, "mnist1d"),
-    ("mnist1d:best_fixed", "MNIST-1D: `auto` − best fixed", -1.0, "mnist1d"),
-    ("mnist1d:random", "MNIST-1D: `auto` − random", -1.0, "mnist1d"),
-    ("rt-text:best_fixed", "text: `auto` − best fixed", -1.0, "rt-text"),
-    ("rt-text:random", "text: `auto` − random", -1.0, "rt-text"),
-    ("digits:share", "digits: `auto`'s share of random's labels", None, "digits"),
+#: Each bar: its key, its label in the table, the line a figure must not fall below (None: no line).
+BARS: tuple[tuple[str, str, float | None], ...] = (
+    ("gap", "MNIST-1D: hybrid's selection gap", -2.0),
+    ("mnist1d:best_fixed", "MNIST-1D: `auto` − best fixed", -1.0),
+    ("mnist1d:random", "MNIST-1D: `auto` − random", -1.0),
+    ("rt-text:best_fixed", "text: `auto` − best fixed", -1.0),
+    ("rt-text:random", "text: `auto` − random", -1.0),
+    ("digits:share", "digits: `auto`'s share of random's labels", None),
 )
 
 
@@ -222,7 +222,7 @@ def markdown(figures: Sequence[Figure]) -> str:
     """The table: a row per bar and width, a column per device count; α 0.5 / α 0.1 in each cell."""
     lines = ["| bar (line) | width | " + " | ".join(f"{c} clients" for c in CLIENTS) + " |",
              "|---|---|" + "---|" * len(CLIENTS)]
-    for bar, label, line, _ in BARS:
+    for bar, label, line in BARS:
         shown = f"{label} (line −{-line:.0f})" if line is not None else f"{label} (line 50% at 10 clients, α 0.5)"
         for width in WIDTHS:
             cells = [_cell([f for f in figures if (f.bar, f.width, f.clients) == (bar, width, c)], line)
@@ -232,7 +232,7 @@ def markdown(figures: Sequence[Figure]) -> str:
 
 
 def to_json(figures: Sequence[Figure]) -> dict[str, Any]:
-    return {"bars": [{"bar": b, "label": label, "line": line} for b, label, line, _ in BARS],
+    return {"bars": [{"bar": b, "label": label, "line": line} for b, label, line in BARS],
             "figures": [asdict(f) for f in figures]}
 
 
