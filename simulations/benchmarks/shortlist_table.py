@@ -223,7 +223,9 @@ def markdown(figures: Sequence[Figure]) -> str:
     lines = ["| bar (line) | width | " + " | ".join(f"{c} clients" for c in CLIENTS) + " |",
              "|---|---|" + "---|" * len(CLIENTS)]
     for bar, label, line in BARS:
-        shown = f"{label} (line −{-line:.0f})" if line is not None else f"{label} (line 50% at 10 clients, α 0.5)"
+        clients, alpha = HEADLINE
+        shown = (f"{label} (line −{-line:.0f})" if line is not None
+                 else f"{label} (line {HEADLINE_SHARE:.0%} at {clients} clients, α {alpha})")
         for width in WIDTHS:
             cells = [_cell([f for f in figures if (f.bar, f.width, f.clients) == (bar, width, c)], line)
                      for c in CLIENTS]

@@ -211,6 +211,12 @@ def _seeds_named_in(name: str) -> set[int]:
     return set(range(int(match.group(1)), int(match.group(2)) + 1))
 
 
+def _assert_the_same_hybrid_runs(setting: dict, gap: dict) -> None:
+    """A label-efficiency setting's hybrid arms are ``selection_gap``'s ``fed``, ``fedsel`` and ``central``."""
+    for mine, theirs in (("fed:hybrid", "fed"), ("fedsel:hybrid", "fedsel"), ("central:hybrid", "central")):
+        assert setting["arms"][mine]["curves"] == gap["arms"][theirs]["curves"], mine
+
+
 @pytest.mark.parametrize("le_file, gap_prefix, gap_suffix", [
     ("le_mnist1d_c50_s160-169.json", "selection_gap_mnist1d_c50", "s160-169_inits3.json"),
     ("le_mnist1d_c10_s140-149_rerun.json", "selection_gap_mnist1d_c10", "s140-149_inits3.json"),
@@ -248,8 +254,7 @@ def test_the_two_benchmarks_agree_on_the_same_seeds(le_file: str | tuple[str, ..
     assert setting["seeds"] == gap["seeds"] and setting.get("overrides", {}) == gap["overrides"]
     assert all(gap["overrides"] == _overrides_named_in(name) == _overrides_named_in(gap_suffix)
                for name in le_files)
-    for mine, theirs in (("fed:hybrid", "fed"), ("fedsel:hybrid", "fedsel"), ("central:hybrid", "central")):
-        assert setting["arms"][mine]["curves"] == gap["arms"][theirs]["curves"], mine
+    _assert_the_same_hybrid_runs(setting, gap)
 
 
 @pytest.mark.parametrize("le_file, gap_file", [
@@ -265,8 +270,7 @@ def test_the_two_benchmarks_agree_on_a_one_alpha_run(le_file: str, gap_file: str
     assert (setting["dataset"], setting["clients"], setting["alpha"]) == (gap["dataset"], gap["clients"], gap["alpha"])
     assert setting["seeds"] == gap["seeds"]
     assert setting["overrides"] == gap["overrides"] == _overrides_named_in(le_file) == _overrides_named_in(gap_file)
-    for mine, theirs in (("fed:hybrid", "fed"), ("fedsel:hybrid", "fedsel"), ("central:hybrid", "central")):
-        assert setting["arms"][mine]["curves"] == gap["arms"][theirs]["curves"], mine
+    _assert_the_same_hybrid_runs(setting, gap)
 
 
 @pytest.mark.parametrize("default_files, wide_file, shortlist", [
