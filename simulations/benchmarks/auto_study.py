@@ -31,7 +31,7 @@ import numpy as np
 
 from fedsift.offline import apply_offline_environment
 
-from .common import Progress, print_stored, quiet_logs, read_stored, with_wall_time
+from .common import Progress, Repeatable, print_stored, quiet_logs, read_stored, with_wall_time
 from .label_efficiency import _campaign, _sem, curve_auc, write_json
 
 #: name -> (campaign strategy, CampaignConfig overrides)
@@ -154,9 +154,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--dataset", default="mnist1d")
     p.add_argument("--clients", type=int, default=10)
-    p.add_argument("--alphas", type=float, nargs="+", default=[0.5])
-    p.add_argument("--seeds", type=int, nargs="+", default=[130, 131, 132])
-    p.add_argument("--variants", nargs="+", default=list(VARIANTS), help=f"of {', '.join(VARIANTS)}")
+    p.add_argument("--alphas", type=float, nargs="+", action=Repeatable, default=[0.5])
+    p.add_argument("--seeds", type=int, nargs="+", action=Repeatable, default=[130, 131, 132])
+    p.add_argument("--variants", nargs="+", action=Repeatable, default=list(VARIANTS), help=f"of {', '.join(VARIANTS)}")
     p.add_argument("--every", type=int, default=2, help="print every N-th label count")
     p.add_argument("--json", type=Path, default=None, help="write the results here; rewritten after every seed")
     p.add_argument("--report", type=Path, default=None, metavar="JSON", help="run nothing: report a stored result")

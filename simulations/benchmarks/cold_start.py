@@ -24,7 +24,7 @@ from typing import Any
 
 from fedsift.offline import apply_offline_environment
 
-from .common import Progress, print_stored, quiet_logs, read_stored, with_wall_time
+from .common import Progress, Repeatable, print_stored, quiet_logs, read_stored, with_wall_time
 from .label_efficiency import SCHEDULES, Arm, _campaign, _per_seed, _sem, _summarize, write_json
 
 POLICIES = ("pool-diversity", "diversity", "typical", "proportional")
@@ -152,15 +152,15 @@ def merge_results(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--datasets", nargs="+", default=["digits", "mnist1d", "rt-text"])
-    p.add_argument("--clients", type=int, nargs="+", default=[10])
-    p.add_argument("--alphas", type=float, nargs="+", default=[0.1, 0.5])
-    p.add_argument("--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS))
-    p.add_argument("--policies", nargs="+", default=list(POLICIES))
+    p.add_argument("--datasets", nargs="+", action=Repeatable, default=["digits", "mnist1d", "rt-text"])
+    p.add_argument("--clients", type=int, nargs="+", action=Repeatable, default=[10])
+    p.add_argument("--alphas", type=float, nargs="+", action=Repeatable, default=[0.1, 0.5])
+    p.add_argument("--seeds", type=int, nargs="+", action=Repeatable, default=list(DEFAULT_SEEDS))
+    p.add_argument("--policies", nargs="+", action=Repeatable, default=list(POLICIES))
     p.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS, help="rounds per run (the first is the cold start)")
     p.add_argument("--strategy", default="auto")
     p.add_argument("--json", type=Path, default=None, help="write the results here; rewritten after every setting")
-    p.add_argument("--report", type=Path, nargs="+", default=None, metavar="JSON",
+    p.add_argument("--report", type=Path, nargs="+", action=Repeatable, default=None, metavar="JSON",
                    help="run nothing: print the report of stored results (several: disjoint seeds, pooled)")
     args = p.parse_args(argv)
     from fedsift.server.allocation import available_policies

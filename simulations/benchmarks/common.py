@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import sys
@@ -9,6 +10,21 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+
+class Repeatable(argparse.Action):
+    """A list option (``nargs="+"``) that a repeat adds to: ``--merge A --merge B`` is ``[A, B]``.
+
+    argparse's plain list option silently keeps only the last occurrence, and its ``"extend"`` action adds to
+    a non-empty default (``--seeds 7`` after a default of 100..104 would run six seeds). This one replaces the
+    default on the first occurrence and extends from then on.
+    """
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        current = getattr(namespace, self.dest, None)
+        items = [] if current is None or current is self.default else list(current)
+        setattr(namespace, self.dest, items + list(values))
 
 
 def quiet_logs() -> None:

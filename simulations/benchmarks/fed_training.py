@@ -28,7 +28,7 @@ import numpy as np
 
 from fedsift.offline import apply_offline_environment
 
-from .common import Progress, print_stored, quiet_logs, with_wall_time
+from .common import Progress, Repeatable, print_stored, quiet_logs, with_wall_time
 
 BEFORE = {"train_rounds": 5, "warmup_train_rounds": 0, "local_epochs": 10, "local_min_steps": 50,
           "server_momentum": 0.0, "server_lr": 1.0, "proximal_mu": 0.0}
@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> None:
     apply_offline_environment()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="digits")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[100, 101, 102])
+    parser.add_argument("--seeds", type=int, nargs="+", action=Repeatable, default=[100, 101, 102])
     parser.add_argument("--rounds", type=int, default=4, help="rounds of the schedule's budget")
     parser.add_argument("--clients", type=int, default=10)
     parser.add_argument("--alpha", type=float, default=0.5, help="Dirichlet label-skew concentration")

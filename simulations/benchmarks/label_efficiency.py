@@ -61,6 +61,8 @@ import numpy as np
 
 from fedsift.offline import apply_offline_environment
 
+from .common import Repeatable
+
 logger = logging.getLogger(__name__)
 
 #: dataset -> (budget per round, rounds); the first round is random.
@@ -794,21 +796,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true",
                    help="digits + mnist1d, 10 clients, alpha 0.5, 3 seeds, random/margin/entropy/hybrid/auto")
-    p.add_argument("--datasets", nargs="+", default=None)
-    p.add_argument("--clients", type=int, nargs="+", default=None)
-    p.add_argument("--alphas", type=float, nargs="+", default=None)
-    p.add_argument("--seeds", type=int, nargs="+", default=None)
-    p.add_argument("--strategies", nargs="+", default=None, help="default: auto and all registered strategies")
-    p.add_argument("--peer", nargs="*", default=None, help="scikit-activeml methods (random, margin, entropy)")
+    p.add_argument("--datasets", nargs="+", action=Repeatable, default=None)
+    p.add_argument("--clients", type=int, nargs="+", action=Repeatable, default=None)
+    p.add_argument("--alphas", type=float, nargs="+", action=Repeatable, default=None)
+    p.add_argument("--seeds", type=int, nargs="+", action=Repeatable, default=None)
+    p.add_argument("--strategies", nargs="+", action=Repeatable, default=None,
+                   help="default: auto and all registered strategies")
+    p.add_argument("--peer", nargs="*", action=Repeatable, default=None,
+                   help="scikit-activeml methods (random, margin, entropy)")
     p.add_argument("--json", type=Path, default=None,
                    help="write the results here; rewritten after every finished seed (marked partial) as a checkpoint")
     p.add_argument("--png", type=Path, default=None)
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="a campaign setting for the federated runs only (repeatable), e.g. train_rounds=20; "
                         "recorded in the result, and results run with other settings are not merged")
-    p.add_argument("--merge", type=Path, nargs="+", default=None, metavar="JSON",
+    p.add_argument("--merge", type=Path, nargs="+", action=Repeatable, default=None, metavar="JSON",
                    help="run nothing: pool these results (disjoint seeds, or the same seeds with other arms) "
-                        "into one report, --json and --png")
+                        "into one report, --json and --png (list the files after one --merge, or repeat it)")
     p.add_argument("--replace-arms", action="store_true",
                    help="with --merge: where two results on the same seeds hold an arm with different curves (a "
                         "rerun after a fix), keep the later result's and list the arm as replaced")

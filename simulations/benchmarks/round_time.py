@@ -21,6 +21,8 @@ from pathlib import Path
 
 from fedsift.offline import apply_offline_environment
 
+from .common import Repeatable
+
 
 def measure(clients: int, backend: str, rounds: int) -> dict[str, float]:
     from fedsift.server import CampaignConfig
@@ -39,8 +41,8 @@ def measure(clients: int, backend: str, rounds: int) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> None:
     apply_offline_environment()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, nargs="+", default=[10, 100])
-    parser.add_argument("--backends", nargs="+", default=["inprocess", "ray"])
+    parser.add_argument("--clients", type=int, nargs="+", action=Repeatable, default=[10, 100])
+    parser.add_argument("--backends", nargs="+", action=Repeatable, default=["inprocess", "ray"])
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)

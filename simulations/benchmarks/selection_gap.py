@@ -74,7 +74,7 @@ import numpy as np
 
 from fedsift.offline import apply_offline_environment
 
-from .common import print_stored
+from .common import Repeatable, print_stored
 
 logger = logging.getLogger(__name__)
 
@@ -491,25 +491,30 @@ def report(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> None:
-    apply_offline_environment()
-    from .label_efficiency import parse_overrides
-
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line options."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--dataset", default="mnist1d")
     p.add_argument("--clients", type=int, default=50)
     p.add_argument("--alpha", type=float, default=0.5)
     p.add_argument("--strategy", default="hybrid")
-    p.add_argument("--seeds", type=int, nargs="+", default=[100, 101, 102, 103, 104])
+    p.add_argument("--seeds", type=int, nargs="+", action=Repeatable, default=[100, 101, 102, 103, 104])
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="a campaign setting for the federated run (repeatable), e.g. train_rounds=20")
     p.add_argument("--inits", type=int, default=1, metavar="K",
                    help="also train central and fedsel from K - 1 more initializations and compare their averages")
     p.add_argument("--json", type=Path, default=None)
-    p.add_argument("--report", type=Path, nargs="+", default=None, metavar="FILE",
+    p.add_argument("--report", type=Path, nargs="+", action=Repeatable, default=None, metavar="FILE",
                    help="run nothing: print the stored result FILE (its comparison recomputed); "
                         "several files of disjoint seeds and the same setting are pooled into one")
-    args = p.parse_args(argv)
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    apply_offline_environment()
+    from .label_efficiency import parse_overrides
+
+    args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     import flwr  # noqa: F401  (importing flwr resets its logger: set levels afterwards)
     from fedsift.simulations.errors import SimulationError

@@ -461,6 +461,11 @@ def test_replace_arms_takes_a_rerun_arm_from_the_later_result_and_says_so(tmp_pa
     le.main(["--merge", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--replace-arms",
              "--json", str(tmp_path / "m.json")])
     assert json.loads((tmp_path / "m.json").read_text())["settings"][0]["replaced_arms"] == ["fed:auto"]
+    # the option repeated pools the same files (argparse's plain list option would keep only the last)
+    le.main(["--merge", str(tmp_path / "a.json"), "--merge", str(tmp_path / "b.json"), "--replace-arms",
+             "--json", str(tmp_path / "m2.json")])
+    first_merge, second_merge = (json.loads((tmp_path / n).read_text()) for n in ("m.json", "m2.json"))
+    assert first_merge["settings"] == second_merge["settings"]
 
 
 def test_quick_defaults() -> None:

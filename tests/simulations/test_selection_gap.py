@@ -378,5 +378,7 @@ def test_results_of_disjoint_seeds_pool_into_one_report(tmp_path, capsys) -> Non
         (tmp_path / name).write_text(json.dumps(result))
     sg.main(["--report", str(tmp_path / "a.json"), str(tmp_path / "b.json")])
     assert "seeds 1, 2, 3" in capsys.readouterr().out
+    sg.main(["--report", str(tmp_path / "a.json"), "--report", str(tmp_path / "b.json")])
+    assert "seeds 1, 2, 3" in capsys.readouterr().out
     with pytest.raises(SystemExit, match="selection_gap --report: cannot pool results with another alpha"):
         sg.main(["--report", str(tmp_path / "a.json"), str(tmp_path / "c.json")])
