@@ -84,9 +84,10 @@ def test_each_stored_result_merges_and_reports(path: Path) -> None:
      range(150, 170)),
     (("le_text_c30_s150-159_ks8.json", "le_text_c30_a05_s160-169_ks8.json", "le_text_c30_a01_s160-169_ks8.json"),
      range(150, 170)),
-    (("le_mnist1d_c30_s150-159.json", "le_mnist1d_c30_a01_s160-169.json"), {0.5: range(150, 160), 0.1: range(150, 170)}),
-    (("le_mnist1d_c30_s150-159_ks8.json", "le_mnist1d_c30_a01_s160-169_ks8.json"),
-     {0.5: range(150, 160), 0.1: range(150, 170)}),
+    (("le_mnist1d_c30_s150-159.json", "le_mnist1d_c30_a05_s160-169.json", "le_mnist1d_c30_a01_s160-169.json"),
+     range(150, 170)),
+    (("le_mnist1d_c30_s150-159_ks8.json", "le_mnist1d_c30_a05_s160-169_ks8.json",
+      "le_mnist1d_c30_a01_s160-169_ks8.json"), range(150, 170)),
 ])
 def test_the_seed_sets_the_docs_pool_merge_into_one_report(names: tuple[str, ...],
                                                           seeds: range | dict[float, range]) -> None:
@@ -261,6 +262,8 @@ def test_the_two_benchmarks_agree_on_the_same_seeds(le_file: str | tuple[str, ..
 @pytest.mark.parametrize("le_file, gap_file", [
     ("le_mnist1d_c30_a01_s160-169.json", "selection_gap_mnist1d_c30_a01_s160-169_inits3.json"),
     ("le_mnist1d_c30_a01_s160-169_ks8.json", "selection_gap_mnist1d_c30_a01_s160-169_ks8_inits3.json"),
+    ("le_mnist1d_c30_a05_s160-169.json", "selection_gap_mnist1d_c30_a05_s160-169_inits3.json"),
+    ("le_mnist1d_c30_a05_s160-169_ks8.json", "selection_gap_mnist1d_c30_a05_s160-169_ks8_inits3.json"),
 ])
 def test_the_two_benchmarks_agree_on_a_one_alpha_run(le_file: str, gap_file: str) -> None:
     """As above for a ``label_efficiency`` file of one alpha (run to pool where that alpha was short)."""
@@ -308,6 +311,7 @@ def test_the_two_benchmarks_agree_on_a_one_alpha_run(le_file: str, gap_file: str
     (("le_text_c30_a05_s160-169.json",), "le_text_c30_a05_s160-169_ks8.json", 8),
     (("le_text_c30_a01_s160-169.json",), "le_text_c30_a01_s160-169_ks8.json", 8),
     (("le_mnist1d_c30_a01_s160-169.json",), "le_mnist1d_c30_a01_s160-169_ks8.json", 8),
+    (("le_mnist1d_c30_a05_s160-169.json",), "le_mnist1d_c30_a05_s160-169_ks8.json", 8),
 ])
 def test_the_shortlist_runs_share_the_defaults_random_arms(default_files: tuple[str, ...], wide_file: str,
                                                           shortlist: int) -> None:
