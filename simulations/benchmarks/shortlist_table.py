@@ -95,7 +95,7 @@ SUPERSEDED: dict[str, str] = {
 #: Stored ``selection_gap --inits 3`` runs (hybrid, MNIST-1D) per (clients, width): the first seed of
 #: each ten-seed set, stored as ``selection_gap_mnist1d_c<clients>_a<05|01>_s<lo>-<lo+9>[_ks8]_inits3.json``.
 SELECTION_GAP: dict[tuple[int, int], tuple[int, ...]] = {
-    (10, 4): (140, 150, 160),
+    (10, 4): (140, 150, 160), (10, 8): (140, 150, 160),
     (25, 4): (150, 160, 170), (25, 8): (150, 160, 170),
     (30, 4): (150, 160, 170), (30, 8): (150, 160, 170),
     (35, 4): (150, 160, 170), (35, 8): (150, 160, 170),
