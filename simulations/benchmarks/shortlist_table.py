@@ -41,12 +41,14 @@ CLIENTS = (10, 25, 30, 35, 50)
 ALPHAS = (0.5, 0.1)
 
 #: Stored ``label_efficiency`` files with the current defaults, per (dataset, clients, width); width 8
-#: ran ``--set kcenter_shortlist=8``. Each cell pools its files (disjoint seeds). Files run before a
+#: ran ``--set kcenter_shortlist=8``. Each cell pools its files (disjoint seeds, or the same seeds with other
+#: arms: a ``_fixed`` file adds the fixed arms to an earlier ``auto``-only run). Files run before a
 #: later fix (the ``_rerun``/``_v2`` files replace them) and other ``--set`` runs are left out.
 LABEL_EFFICIENCY: dict[tuple[str, int, int], tuple[str, ...]] = {
     ("mnist1d", 10, 4): ("le_mnist1d_c10_s140-149_rerun.json", "le_mnist1d_c10_s150-159.json",
                          "le_mnist1d_c10_s160-169.json"),
-    ("mnist1d", 10, 8): ("le_mnist1d_c10_s140-149_ks8.json",),
+    ("mnist1d", 10, 8): ("le_mnist1d_c10_s140-149_ks8.json", "le_mnist1d_c10_s140-149_ks8_fixed.json",
+                         "le_mnist1d_c10_s150-159_ks8.json", "le_mnist1d_c10_s160-169_ks8.json"),
     ("mnist1d", 25, 4): ("le_mnist1d_c25_s150-159.json", "le_mnist1d_c25_a05_s160-169.json",
                          "le_mnist1d_c25_a01_s160-169.json"),
     ("mnist1d", 25, 8): ("le_mnist1d_c25_s150-159_ks8.json", "le_mnist1d_c25_a05_s160-169_ks8.json",

@@ -51,7 +51,7 @@ def test_the_table_lists_every_stored_run_of_the_current_defaults() -> None:
     listed = {name for names in st.LABEL_EFFICIENCY.values() for name in names}
     gaps = {name for clients, width in st.SELECTION_GAP for alpha in st.ALPHAS
             for name in st.gap_files(clients, width, alpha)}
-    plain_le = re.compile(r"le_(mnist1d|text|digits)_c\d+(_a0[15])?_s\d+-\d+(_ks8|_rerun|_v2)?\.json")
+    plain_le = re.compile(r"le_(mnist1d|text|digits)_c\d+(_a0[15])?_s\d+-\d+(_ks8|_ks8_fixed|_rerun|_v2)?\.json")
     plain_gap = re.compile(r"selection_gap_mnist1d_c\d+_a0[15]_s\d+-\d+(_ks8)?_inits3\.json")
     stored = {p.name for p in st.RESULTS.glob("*.json")}
     assert listed | gaps <= stored, sorted((listed | gaps) - stored)

@@ -86,6 +86,8 @@ def test_each_stored_result_merges_and_reports(path: Path) -> None:
      range(150, 170)),
     (("le_mnist1d_c30_s150-159.json", "le_mnist1d_c30_a05_s160-169.json", "le_mnist1d_c30_a01_s160-169.json"),
      range(150, 170)),
+    (("le_mnist1d_c10_s140-149_ks8.json", "le_mnist1d_c10_s140-149_ks8_fixed.json", "le_mnist1d_c10_s150-159_ks8.json",
+      "le_mnist1d_c10_s160-169_ks8.json"), range(140, 170)),
     (("le_mnist1d_c30_s150-159_ks8.json", "le_mnist1d_c30_a05_s160-169_ks8.json",
       "le_mnist1d_c30_a01_s160-169_ks8.json"), range(150, 170)),
 ])
@@ -238,6 +240,9 @@ def _assert_the_same_hybrid_runs(setting: dict, gap: dict) -> None:
     ("le_mnist1d_c35_s150-159_ks8.json", "selection_gap_mnist1d_c35", "s150-159_ks8_inits3.json"),
     ("le_mnist1d_c35_s160-169.json", "selection_gap_mnist1d_c35", "s160-169_inits3.json"),
     ("le_mnist1d_c35_s160-169_ks8.json", "selection_gap_mnist1d_c35", "s160-169_ks8_inits3.json"),
+    ("le_mnist1d_c10_s140-149_ks8_fixed.json", "selection_gap_mnist1d_c10", "s140-149_ks8_inits3.json"),
+    ("le_mnist1d_c10_s150-159_ks8.json", "selection_gap_mnist1d_c10", "s150-159_ks8_inits3.json"),
+    ("le_mnist1d_c10_s160-169_ks8.json", "selection_gap_mnist1d_c10", "s160-169_ks8_inits3.json"),
 ])
 @pytest.mark.parametrize("alpha, tag", [(0.5, "a05"), (0.1, "a01")])
 def test_the_two_benchmarks_agree_on_the_same_seeds(le_file: str | tuple[str, ...], gap_prefix: str,
@@ -312,13 +317,17 @@ def test_the_two_benchmarks_agree_on_a_one_alpha_run(le_file: str, gap_file: str
     (("le_text_c30_a01_s160-169.json",), "le_text_c30_a01_s160-169_ks8.json", 8),
     (("le_mnist1d_c30_a01_s160-169.json",), "le_mnist1d_c30_a01_s160-169_ks8.json", 8),
     (("le_mnist1d_c30_a05_s160-169.json",), "le_mnist1d_c30_a05_s160-169_ks8.json", 8),
+    (("le_mnist1d_c10_s150-159.json",), "le_mnist1d_c10_s150-159_ks8.json", 8),
+    (("le_mnist1d_c10_s160-169.json",), "le_mnist1d_c10_s160-169_ks8.json", 8),
+    (("le_mnist1d_c10_s140-149_rerun.json",), "le_mnist1d_c10_s140-149_ks8_fixed.json", 8),
 ])
 def test_the_shortlist_runs_share_the_defaults_random_arms(default_files: tuple[str, ...], wide_file: str,
                                                           shortlist: int) -> None:
     """FINDINGS reads the wider-shortlist runs against the default on the same seeds: same random runs.
 
     The default runs may be split over several files (disjoint seeds), and may hold more seeds than the
-    wider run; they are matched seed by seed.
+    wider run; they are matched seed by seed. A ``_fixed`` file holds only the fixed arms (and random), to
+    be joined with an earlier file of ``auto`` on the same seeds; its fixed arms must differ instead.
     """
     import json
 
@@ -334,15 +343,18 @@ def test_the_shortlist_runs_share_the_defaults_random_arms(default_files: tuple[
         assert wide["overrides"] == _overrides_named_in(wide_file)
         assert all(base.get("overrides", {}) == {} for base in bases)
         assert sum(len(base["seeds"]) for base in bases) == len({seed for base in bases for seed in base["seeds"]})
+        changed = ("fed:hybrid", "fed:badge", "fed:margin") if wide_file.endswith("_fixed.json") else ("fed:auto",)
+        assert set(changed) <= set(wide["arms"]) and ("fed:auto" in wide["arms"]) == (changed == ("fed:auto",))
         by_seed = {arm: {seed: curve for base in bases
                          for seed, curve in zip(base["seeds"], base["arms"][arm]["curves"])}
-                   for arm in ("fed:random", "fedsel:random", "central:random", "fed:auto")}
+                   for arm in ("fed:random", "fedsel:random", "central:random", *changed)}
         assert set(wide["seeds"]) == _seeds_named_in(wide_file) and len(wide["seeds"]) == len(set(wide["seeds"]))
         assert set(by_seed["fed:random"]) == set().union(*(_seeds_named_in(name) for name in default_files))
         assert set(wide["seeds"]) <= set(by_seed["fed:random"]), "a seed the default runs lack"
         for arm in ("fed:random", "fedsel:random", "central:random"):
             assert wide["arms"][arm]["curves"] == [by_seed[arm][seed] for seed in wide["seeds"]], arm
-        assert wide["arms"]["fed:auto"]["curves"] != [by_seed["fed:auto"][seed] for seed in wide["seeds"]]
+        for arm in changed:
+            assert wide["arms"][arm]["curves"] != [by_seed[arm][seed] for seed in wide["seeds"]], arm
 
 
 @pytest.mark.parametrize("default_file, wide_file, kept_file", [
