@@ -13,7 +13,7 @@ from typing import Any
 
 
 class Repeatable(argparse.Action):
-    """A list option (``nargs="+"``) that a repeat adds to: ``--merge A --merge B`` is ``[A, B]``.
+    """A list option (``nargs="+"`` or ``"*"``) that a repeat adds to: ``--merge A --merge B`` is ``[A, B]``.
 
     argparse's plain list option silently keeps only the last occurrence, and its ``"extend"`` action adds to
     a non-empty default (``--seeds 7`` after a default of 100..104 would run six seeds). This one replaces the

@@ -215,12 +215,6 @@ def _seeds_named_in(name: str) -> set[int]:
     return set(range(int(match.group(1)), int(match.group(2)) + 1))
 
 
-def _assert_the_same_hybrid_runs(setting: dict, gap: dict) -> None:
-    """A label-efficiency setting's hybrid arms are ``selection_gap``'s ``fed``, ``fedsel`` and ``central``."""
-    for mine, theirs in (("fed:hybrid", "fed"), ("fedsel:hybrid", "fedsel"), ("central:hybrid", "central")):
-        assert setting["arms"][mine]["curves"] == gap["arms"][theirs]["curves"], mine
-
-
 @pytest.mark.parametrize("le_file, gap_prefix, gap_suffix", [
     ("le_mnist1d_c50_s160-169.json", "selection_gap_mnist1d_c50", "s160-169_inits3.json"),
     ("le_mnist1d_c10_s140-149_rerun.json", "selection_gap_mnist1d_c10", "s140-149_inits3.json"),
@@ -243,6 +237,10 @@ def _assert_the_same_hybrid_runs(setting: dict, gap: dict) -> None:
     ("le_mnist1d_c10_s140-149_ks8_fixed.json", "selection_gap_mnist1d_c10", "s140-149_ks8_inits3.json"),
     ("le_mnist1d_c10_s150-159_ks8.json", "selection_gap_mnist1d_c10", "s150-159_ks8_inits3.json"),
     ("le_mnist1d_c10_s160-169_ks8.json", "selection_gap_mnist1d_c10", "s160-169_ks8_inits3.json"),
+    (("le_mnist1d_c30_a05_s160-169.json", "le_mnist1d_c30_a01_s160-169.json"),
+     "selection_gap_mnist1d_c30", "s160-169_inits3.json"),
+    (("le_mnist1d_c30_a05_s160-169_ks8.json", "le_mnist1d_c30_a01_s160-169_ks8.json"),
+     "selection_gap_mnist1d_c30", "s160-169_ks8_inits3.json"),
 ])
 @pytest.mark.parametrize("alpha, tag", [(0.5, "a05"), (0.1, "a01")])
 def test_the_two_benchmarks_agree_on_the_same_seeds(le_file: str | tuple[str, ...], gap_prefix: str,
@@ -258,28 +256,12 @@ def test_the_two_benchmarks_agree_on_the_same_seeds(le_file: str | tuple[str, ..
                   for s in json.loads((RESULTS / name).read_text(encoding="utf-8"))["settings"]
                   if s["alpha"] == alpha]
     gap = json.loads((RESULTS / f"{gap_prefix}_{tag}_{gap_suffix}").read_text(encoding="utf-8"))
+    assert (setting["dataset"], setting["clients"], gap["alpha"]) == (gap["dataset"], gap["clients"], alpha)
     assert setting["seeds"] == gap["seeds"] and setting.get("overrides", {}) == gap["overrides"]
     assert all(gap["overrides"] == _overrides_named_in(name) == _overrides_named_in(gap_suffix)
                for name in le_files)
-    _assert_the_same_hybrid_runs(setting, gap)
-
-
-@pytest.mark.parametrize("le_file, gap_file", [
-    ("le_mnist1d_c30_a01_s160-169.json", "selection_gap_mnist1d_c30_a01_s160-169_inits3.json"),
-    ("le_mnist1d_c30_a01_s160-169_ks8.json", "selection_gap_mnist1d_c30_a01_s160-169_ks8_inits3.json"),
-    ("le_mnist1d_c30_a05_s160-169.json", "selection_gap_mnist1d_c30_a05_s160-169_inits3.json"),
-    ("le_mnist1d_c30_a05_s160-169_ks8.json", "selection_gap_mnist1d_c30_a05_s160-169_ks8_inits3.json"),
-])
-def test_the_two_benchmarks_agree_on_a_one_alpha_run(le_file: str, gap_file: str) -> None:
-    """As above for a ``label_efficiency`` file of one alpha (run to pool where that alpha was short)."""
-    import json
-
-    (setting,) = json.loads((RESULTS / le_file).read_text(encoding="utf-8"))["settings"]
-    gap = json.loads((RESULTS / gap_file).read_text(encoding="utf-8"))
-    assert (setting["dataset"], setting["clients"], setting["alpha"]) == (gap["dataset"], gap["clients"], gap["alpha"])
-    assert setting["seeds"] == gap["seeds"]
-    assert setting["overrides"] == gap["overrides"] == _overrides_named_in(le_file) == _overrides_named_in(gap_file)
-    _assert_the_same_hybrid_runs(setting, gap)
+    for mine, theirs in (("fed:hybrid", "fed"), ("fedsel:hybrid", "fedsel"), ("central:hybrid", "central")):
+        assert setting["arms"][mine]["curves"] == gap["arms"][theirs]["curves"], mine
 
 
 @pytest.mark.parametrize("default_files, wide_file, shortlist", [
@@ -343,8 +325,9 @@ def test_the_shortlist_runs_share_the_defaults_random_arms(default_files: tuple[
         assert wide["overrides"] == _overrides_named_in(wide_file)
         assert all(base.get("overrides", {}) == {} for base in bases)
         assert sum(len(base["seeds"]) for base in bases) == len({seed for base in bases for seed in base["seeds"]})
-        changed = ("fed:hybrid", "fed:badge", "fed:margin") if wide_file.endswith("_fixed.json") else ("fed:auto",)
-        assert set(changed) <= set(wide["arms"]) and ("fed:auto" in wide["arms"]) == (changed == ("fed:auto",))
+        fixed_only = wide_file.endswith("_fixed.json")
+        changed = ("fed:hybrid", "fed:badge", "fed:margin") if fixed_only else ("fed:auto",)
+        assert set(changed) <= set(wide["arms"]) and ("fed:auto" in wide["arms"]) != fixed_only
         by_seed = {arm: {seed: curve for base in bases
                          for seed, curve in zip(base["seeds"], base["arms"][arm]["curves"])}
                    for arm in ("fed:random", "fedsel:random", "central:random", *changed)}
