@@ -87,8 +87,10 @@ LABEL_EFFICIENCY: dict[tuple[str, int, int], tuple[str, ...]] = {
     ("digits", 30, 8): ("le_digits_c30_s150-159_ks8.json", "le_digits_c30_s160-169_ks8.json"),
     ("digits", 35, 4): ("le_digits_c35_s150-159.json", "le_digits_c35_s160-169.json"),
     ("digits", 35, 8): ("le_digits_c35_s150-159_ks8.json", "le_digits_c35_s160-169_ks8.json"),
-    ("digits", 50, 4): ("le_digits_c50_s150-154_rerun.json", "le_digits_c50_s155-159.json"),
-    ("digits", 50, 8): ("le_digits_c50_s150-154_ks8.json", "le_digits_c50_s155-159_ks8.json"),
+    ("digits", 50, 4): ("le_digits_c50_s150-154_rerun.json", "le_digits_c50_s155-159.json",
+                        "le_digits_c50_s160-169.json"),
+    ("digits", 50, 8): ("le_digits_c50_s150-154_ks8.json", "le_digits_c50_s155-159_ks8.json",
+                        "le_digits_c50_s160-169_ks8.json"),
 }
 
 #: Stored files of the same setting and seeds that a later run replaced (left out above, on purpose).
