@@ -97,11 +97,11 @@ def test_each_stored_result_merges_and_reports(path: Path) -> None:
     (("le_text_c10_s140-149_v2.json", "le_text_c10_s150-159.json", "le_text_c10_s160-169.json"), range(140, 170)),
     (("le_text_c10_s140-149_ks8.json", "le_text_c10_s140-149_ks8_fixed.json", "le_text_c10_s150-159_ks8.json",
       "le_text_c10_s160-169_ks8.json"), range(140, 170)),
-    (("le_digits_c10_s140-149_rerun.json", "le_digits_c10_s150-159.json", "le_digits_c10_a05_s160-169.json"),
-     {0.5: range(140, 170), 0.1: range(140, 160)}),
+    (("le_digits_c10_s140-149_rerun.json", "le_digits_c10_s150-159.json", "le_digits_c10_a05_s160-169.json",
+      "le_digits_c10_a01_s160-169.json"), range(140, 170)),
     (("le_digits_c10_a05_s140-149_ks8.json", "le_digits_c10_a05_s150-159_ks8.json",
       "le_digits_c10_a05_s160-169_ks8.json", "le_digits_c10_a01_s140-149_ks8.json",
-      "le_digits_c10_a01_s150-159_ks8.json"), {0.5: range(140, 170), 0.1: range(140, 160)}),
+      "le_digits_c10_a01_s150-159_ks8.json", "le_digits_c10_a01_s160-169_ks8.json"), range(140, 170)),
     (("le_digits_c30_s150-159.json", "le_digits_c30_s160-169.json"), range(150, 170)),
     (("le_digits_c30_s150-159_ks8.json", "le_digits_c30_s160-169_ks8.json"), range(150, 170)),
     (("le_digits_c35_s150-159.json", "le_digits_c35_s160-169.json"), range(150, 170)),
@@ -326,6 +326,7 @@ def test_the_two_benchmarks_agree_on_the_same_seeds(le_file: str | tuple[str, ..
     (("le_digits_c30_s160-169.json",), "le_digits_c30_s160-169_ks8.json", 8),
     (("le_digits_c35_s160-169.json",), "le_digits_c35_s160-169_ks8.json", 8),
     (("le_digits_c50_s160-169.json",), "le_digits_c50_s160-169_ks8.json", 8),
+    (("le_digits_c10_a01_s160-169.json",), "le_digits_c10_a01_s160-169_ks8.json", 8),
 ])
 def test_the_shortlist_runs_share_the_defaults_random_arms(default_files: tuple[str, ...], wide_file: str,
                                                           shortlist: int) -> None:
