@@ -83,6 +83,10 @@ def test_each_stored_result_merges_and_reports(path: Path) -> None:
      range(150, 170)),
     (("le_text_c25_s150-159.json", "le_text_c25_s160-169.json"), range(150, 170)),
     (("le_text_c25_s150-159_ks8.json", "le_text_c25_s160-169_ks8.json"), range(150, 170)),
+    (("le_text_c25_s150-159.json", "le_text_c25_s160-169.json", "le_text_c25_a05_s170-179.json",
+      "le_text_c25_a01_s170-179.json"), range(150, 180)),
+    (("le_text_c25_s150-159_ks8.json", "le_text_c25_s160-169_ks8.json", "le_text_c25_a05_s170-179_ks8.json",
+      "le_text_c25_a01_s170-179_ks8.json"), range(150, 180)),
     (("le_digits_c25_s150-159.json", "le_digits_c25_s160-169.json"), range(150, 170)),
     (("le_digits_c25_s150-159_ks8.json", "le_digits_c25_s160-169_ks8.json"), range(150, 170)),
     (("le_mnist1d_c35_s150-159.json", "le_mnist1d_c35_s160-169.json"), range(150, 170)),
@@ -344,6 +348,8 @@ def test_the_two_benchmarks_agree_on_the_same_seeds(le_file: str | tuple[str, ..
     (("le_text_c30_a01_s170-179.json",), "le_text_c30_a01_s170-179_ks8.json", 8),
     (("le_mnist1d_c25_a05_s170-179.json",), "le_mnist1d_c25_a05_s170-179_ks8.json", 8),
     (("le_mnist1d_c25_a01_s170-179.json",), "le_mnist1d_c25_a01_s170-179_ks8.json", 8),
+    (("le_text_c25_a05_s170-179.json",), "le_text_c25_a05_s170-179_ks8.json", 8),
+    (("le_text_c25_a01_s170-179.json",), "le_text_c25_a01_s170-179_ks8.json", 8),
 ])
 def test_the_shortlist_runs_share_the_defaults_random_arms(default_files: tuple[str, ...], wide_file: str,
                                                           shortlist: int) -> None:
