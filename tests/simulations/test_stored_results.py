@@ -122,17 +122,15 @@ def test_each_stored_result_merges_and_reports(path: Path) -> None:
     (("le_digits_c35_s150-159.json", "le_digits_c35_s160-169.json"), range(150, 170)),
     (("le_digits_c35_s150-159_ks8.json", "le_digits_c35_s160-169_ks8.json"), range(150, 170)),
 ])
-def test_the_seed_sets_the_docs_pool_merge_into_one_report(names: tuple[str, ...],
-                                                          seeds: range | dict[float, range]) -> None:
+def test_the_seed_sets_the_docs_pool_merge_into_one_report(names: tuple[str, ...], seeds: range) -> None:
     """FINDINGS and the README read these files pooled: disjoint seeds, one setting, both alphas.
 
-    ``seeds`` is the pooled seed set of both alphas, or of each where a later file ran one alpha.
+    ``seeds`` is the pooled seed set, the same at both alphas.
     """
     merged = le.merge_files([RESULTS / name for name in names])
     assert sorted(st["alpha"] for st in merged["settings"]) == [0.1, 0.5]
-    expected = seeds if isinstance(seeds, dict) else {0.1: seeds, 0.5: seeds}
     for setting in merged["settings"]:
-        assert sorted(setting["seeds"]) == list(expected[setting["alpha"]]), setting["alpha"]
+        assert sorted(setting["seeds"]) == list(seeds), setting["alpha"]
         assert setting["auto_paired"] and setting["overrides"] == _overrides_named_in(names[0])
 
 
