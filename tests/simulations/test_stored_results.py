@@ -105,10 +105,15 @@ def test_each_stored_result_merges_and_reports(path: Path) -> None:
       "le_text_c30_a05_s170-179_ks8.json", "le_text_c30_a01_s170-179_ks8.json"), range(150, 180)),
     (("le_mnist1d_c30_s150-159.json", "le_mnist1d_c30_a05_s160-169.json", "le_mnist1d_c30_a01_s160-169.json"),
      range(150, 170)),
+    (("le_mnist1d_c30_s150-159.json", "le_mnist1d_c30_a05_s160-169.json", "le_mnist1d_c30_a01_s160-169.json",
+      "le_mnist1d_c30_a05_s170-179.json", "le_mnist1d_c30_a01_s170-179.json"), range(150, 180)),
     (("le_mnist1d_c10_s140-149_ks8.json", "le_mnist1d_c10_s140-149_ks8_fixed.json", "le_mnist1d_c10_s150-159_ks8.json",
       "le_mnist1d_c10_s160-169_ks8.json"), range(140, 170)),
     (("le_mnist1d_c30_s150-159_ks8.json", "le_mnist1d_c30_a05_s160-169_ks8.json",
       "le_mnist1d_c30_a01_s160-169_ks8.json"), range(150, 170)),
+    (("le_mnist1d_c30_s150-159_ks8.json", "le_mnist1d_c30_a05_s160-169_ks8.json",
+      "le_mnist1d_c30_a01_s160-169_ks8.json", "le_mnist1d_c30_a05_s170-179_ks8.json",
+      "le_mnist1d_c30_a01_s170-179_ks8.json"), range(150, 180)),
     (("le_text_c10_s140-149_v2.json", "le_text_c10_s150-159.json", "le_text_c10_s160-169.json"), range(140, 170)),
     (("le_text_c10_s140-149_ks8.json", "le_text_c10_s140-149_ks8_fixed.json", "le_text_c10_s150-159_ks8.json",
       "le_text_c10_s160-169_ks8.json"), range(140, 170)),
@@ -278,6 +283,10 @@ def _seeds_named_in(name: str) -> set[int]:
      "selection_gap_mnist1d_c30", "s160-169_inits3.json"),
     (("le_mnist1d_c30_a05_s160-169_ks8.json", "le_mnist1d_c30_a01_s160-169_ks8.json"),
      "selection_gap_mnist1d_c30", "s160-169_ks8_inits3.json"),
+    (("le_mnist1d_c30_a05_s170-179.json", "le_mnist1d_c30_a01_s170-179.json"),
+     "selection_gap_mnist1d_c30", "s170-179_inits3.json"),
+    (("le_mnist1d_c30_a05_s170-179_ks8.json", "le_mnist1d_c30_a01_s170-179_ks8.json"),
+     "selection_gap_mnist1d_c30", "s170-179_ks8_inits3.json"),
 ])
 @pytest.mark.parametrize("alpha, tag", [(0.5, "a05"), (0.1, "a01")])
 def test_the_two_benchmarks_agree_on_the_same_seeds(le_file: str | tuple[str, ...], gap_prefix: str,
@@ -358,6 +367,8 @@ def test_the_two_benchmarks_agree_on_the_same_seeds(le_file: str | tuple[str, ..
     (("le_text_c25_a01_s170-179.json",), "le_text_c25_a01_s170-179_ks8.json", 8),
     (("le_mnist1d_c35_a05_s170-179.json",), "le_mnist1d_c35_a05_s170-179_ks8.json", 8),
     (("le_mnist1d_c35_a01_s170-179.json",), "le_mnist1d_c35_a01_s170-179_ks8.json", 8),
+    (("le_mnist1d_c30_a05_s170-179.json",), "le_mnist1d_c30_a05_s170-179_ks8.json", 8),
+    (("le_mnist1d_c30_a01_s170-179.json",), "le_mnist1d_c30_a01_s170-179_ks8.json", 8),
 ])
 def test_the_shortlist_runs_share_the_defaults_random_arms(default_files: tuple[str, ...], wide_file: str,
                                                           shortlist: int) -> None:
