@@ -62,6 +62,10 @@ def test_each_stored_result_merges_and_reports(path: Path) -> None:
 
 @pytest.mark.parametrize("names, seeds", [
     (("le_mnist1d_c50_s150-154_rerun.json", "le_mnist1d_c50_s155-159.json", "le_mnist1d_c50_s160-169.json"), range(150, 170)),
+    (("le_mnist1d_c50_s150-154_rerun.json", "le_mnist1d_c50_s155-159.json", "le_mnist1d_c50_s160-169.json",
+      "le_mnist1d_c50_a05_s170-179.json", "le_mnist1d_c50_a01_s170-179.json"), range(150, 180)),
+    (("le_mnist1d_c50_s150-159_ks8.json", "le_mnist1d_c50_s160-169_ks8.json", "le_mnist1d_c50_a05_s170-179_ks8.json",
+      "le_mnist1d_c50_a01_s170-179_ks8.json"), range(150, 180)),
     (("le_text_c50_s150-154_v2.json", "le_text_c50_s155-159.json", "le_text_c50_s160-169.json"), range(150, 170)),
     (("le_digits_c50_s150-154_rerun.json", "le_digits_c50_s155-159.json"), range(150, 160)),
     (("le_digits_c50_s150-154_ks8.json", "le_digits_c50_s155-159_ks8.json"), range(150, 160)),
@@ -256,6 +260,10 @@ def _seeds_named_in(name: str) -> set[int]:
     ("le_mnist1d_c10_s160-169.json", "selection_gap_mnist1d_c10", "s160-169_inits3.json"),
     ("le_mnist1d_c50_s150-159_ks8.json", "selection_gap_mnist1d_c50", "s150-159_ks8_inits3.json"),
     ("le_mnist1d_c50_s160-169_ks8.json", "selection_gap_mnist1d_c50", "s160-169_ks8_inits3.json"),
+    (("le_mnist1d_c50_a05_s170-179.json", "le_mnist1d_c50_a01_s170-179.json"),
+     "selection_gap_mnist1d_c50", "s170-179_inits3.json"),
+    (("le_mnist1d_c50_a05_s170-179_ks8.json", "le_mnist1d_c50_a01_s170-179_ks8.json"),
+     "selection_gap_mnist1d_c50", "s170-179_ks8_inits3.json"),
     ("le_mnist1d_c25_s150-159.json", "selection_gap_mnist1d_c25", "s150-159_inits3.json"),
     ("le_mnist1d_c25_s150-159_ks8.json", "selection_gap_mnist1d_c25", "s150-159_ks8_inits3.json"),
     (("le_mnist1d_c25_a05_s160-169.json", "le_mnist1d_c25_a01_s160-169.json"),
@@ -369,6 +377,8 @@ def test_the_two_benchmarks_agree_on_the_same_seeds(le_file: str | tuple[str, ..
     (("le_mnist1d_c35_a01_s170-179.json",), "le_mnist1d_c35_a01_s170-179_ks8.json", 8),
     (("le_mnist1d_c30_a05_s170-179.json",), "le_mnist1d_c30_a05_s170-179_ks8.json", 8),
     (("le_mnist1d_c30_a01_s170-179.json",), "le_mnist1d_c30_a01_s170-179_ks8.json", 8),
+    (("le_mnist1d_c50_a05_s170-179.json",), "le_mnist1d_c50_a05_s170-179_ks8.json", 8),
+    (("le_mnist1d_c50_a01_s170-179.json",), "le_mnist1d_c50_a01_s170-179_ks8.json", 8),
 ])
 def test_the_shortlist_runs_share_the_defaults_random_arms(default_files: tuple[str, ...], wide_file: str,
                                                           shortlist: int) -> None:
