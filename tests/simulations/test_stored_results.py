@@ -68,9 +68,9 @@ def test_each_stored_result_merges_and_reports(path: Path) -> None:
       "le_mnist1d_c50_a01_s170-179_ks8.json"), range(150, 180)),
     (("le_text_c50_s150-154_v2.json", "le_text_c50_s155-159.json", "le_text_c50_s160-169.json"), range(150, 170)),
     (("le_text_c50_s150-154_v2.json", "le_text_c50_s155-159.json", "le_text_c50_s160-169.json",
-      "le_text_c50_a01_s170-179.json"), {0.5: range(150, 170), 0.1: range(150, 180)}),
+      "le_text_c50_a05_s170-179.json", "le_text_c50_a01_s170-179.json"), range(150, 180)),
     (("le_text_c50_s150-159_ks8.json", "le_text_c50_s160-164_ks8.json", "le_text_c50_s165-169_ks8.json",
-      "le_text_c50_a01_s170-179_ks8.json"), {0.5: range(150, 170), 0.1: range(150, 180)}),
+      "le_text_c50_a05_s170-179_ks8.json", "le_text_c50_a01_s170-179_ks8.json"), range(150, 180)),
     (("le_digits_c50_s150-154_rerun.json", "le_digits_c50_s155-159.json"), range(150, 160)),
     (("le_digits_c50_s150-154_ks8.json", "le_digits_c50_s155-159_ks8.json"), range(150, 160)),
     (("le_digits_c50_s150-154_rerun.json", "le_digits_c50_s155-159.json", "le_digits_c50_s160-169.json"),
@@ -135,18 +135,15 @@ def test_each_stored_result_merges_and_reports(path: Path) -> None:
     (("le_digits_c35_s150-159.json", "le_digits_c35_s160-169.json"), range(150, 170)),
     (("le_digits_c35_s150-159_ks8.json", "le_digits_c35_s160-169_ks8.json"), range(150, 170)),
 ])
-def test_the_seed_sets_the_docs_pool_merge_into_one_report(names: tuple[str, ...],
-                                                           seeds: range | dict[float, range]) -> None:
+def test_the_seed_sets_the_docs_pool_merge_into_one_report(names: tuple[str, ...], seeds: range) -> None:
     """FINDINGS and the README read these files pooled: disjoint seeds, one setting, both alphas.
 
-    ``seeds`` is the pooled seed set: one range for both alphas, or one per alpha where a third seed set was run
-    at one alpha only (text at 50 clients).
+    ``seeds`` is the pooled seed set, the same at both alphas.
     """
     merged = le.merge_files([RESULTS / name for name in names])
     assert sorted(st["alpha"] for st in merged["settings"]) == [0.1, 0.5]
     for setting in merged["settings"]:
-        expected = seeds[setting["alpha"]] if isinstance(seeds, dict) else seeds
-        assert sorted(setting["seeds"]) == list(expected), setting["alpha"]
+        assert sorted(setting["seeds"]) == list(seeds), setting["alpha"]
         assert setting["auto_paired"] and setting["overrides"] == _overrides_named_in(names[0])
 
 
@@ -386,6 +383,7 @@ def test_the_two_benchmarks_agree_on_the_same_seeds(le_file: str | tuple[str, ..
     (("le_mnist1d_c30_a01_s170-179.json",), "le_mnist1d_c30_a01_s170-179_ks8.json", 8),
     (("le_mnist1d_c50_a05_s170-179.json",), "le_mnist1d_c50_a05_s170-179_ks8.json", 8),
     (("le_mnist1d_c50_a01_s170-179.json",), "le_mnist1d_c50_a01_s170-179_ks8.json", 8),
+    (("le_text_c50_a05_s170-179.json",), "le_text_c50_a05_s170-179_ks8.json", 8),
     (("le_text_c50_a01_s170-179.json",), "le_text_c50_a01_s170-179_ks8.json", 8),
 ])
 def test_the_shortlist_runs_share_the_defaults_random_arms(default_files: tuple[str, ...], wide_file: str,
