@@ -55,7 +55,8 @@ class Allocation:
 
 
 _POLICIES: dict[str, type[AllocationPolicy]] = {}
-#: Candidates per requested label the k-center policies consider (``kcenter_shortlist``).
+#: Candidates per requested label the k-center policies consider when called without a factor; a
+#: campaign passes its own (``CampaignConfig.shortlist_for``: 4 below 30 devices, 8 from 30 up).
 DEFAULT_SHORTLIST_FACTOR = 4
 MAX_SHORTLIST_FACTOR = 64
 

@@ -8,6 +8,10 @@ from .errors import ConfigError
 
 AUTO_REWARDS = ("brier", "accuracy", "test")
 
+#: The k-center shortlist width ``kcenter_shortlist`` 0 gives below and from ``LARGE_FEDERATION``
+#: devices (``simulations/benchmarks/shortlist_table.py`` prints the bars at both widths).
+SMALL_FEDERATION_SHORTLIST, LARGE_FEDERATION_SHORTLIST, LARGE_FEDERATION = 4, 8, 30
+
 
 @dataclass
 class CampaignConfig:
@@ -45,9 +49,17 @@ class CampaignConfig:
         For the k-center allocations (``diversity``, ``pool-diversity``): candidates
         considered per label requested, best-scored first. Wider leans less on the
         devices' scores and more on the sketches' spread; the k-center step's time grows
-        with it. Measured in ``simulations/benchmarks/FINDINGS.md``.
+        with it. 0 (the default) chooses by the federation's size (:meth:`shortlist_for`):
+        ``SMALL_FEDERATION_SHORTLIST`` (4) below ``large_federation`` devices,
+        ``LARGE_FEDERATION_SHORTLIST`` (8) from there up. Measured in
+        ``simulations/benchmarks/FINDINGS.md``: from 30 devices up, 4 leaves hybrid's
+        federated selection more than 2 points behind central on MNIST-1D and 8 does not;
+        below 30, 8 costs ``auto`` on digits (the headline) and on text at alpha 0.1.
+    large_federation : int
+        Devices (the ones the server has heard from) from which ``kcenter_shortlist`` 0
+        means 8 rather than 4.
     cold_start_shortlist : int
-        ``kcenter_shortlist`` for the cold-start rounds alone (0 = ``kcenter_shortlist``),
+        ``kcenter_shortlist`` for the cold-start rounds alone (0 = the selection rounds' width),
         so a wider selection shortlist need not change the cold start's first batch. At
         25 clients, 4 here under a selection shortlist of 8 recovers the default's first
         batch on digits but not the rest of 8's cost there, and keeps about half of 8's
@@ -146,7 +158,8 @@ class CampaignConfig:
     allocation: str = "diversity"
     cold_start_rounds: int = 2
     cold_start_allocation: str = "pool-diversity"
-    kcenter_shortlist: int = 4
+    kcenter_shortlist: int = 0
+    large_federation: int = LARGE_FEDERATION
     cold_start_shortlist: int = 0
     kcenter_shortlist_share: float = 0.0
     random_fraction: float = 0.1
@@ -196,10 +209,11 @@ class CampaignConfig:
             ("num_classes", 2 <= self.num_classes <= 1000, "must be in [2, 1000] (set it for your data)"),
             ("rounds", 1 <= self.rounds <= 100_000, "must be in [1, 100000]"),
             ("budget", 0 <= self.budget <= 1_000_000, "must be in [0, 1000000]"),
-            ("kcenter_shortlist", 1 <= self.kcenter_shortlist <= MAX_SHORTLIST_FACTOR,
-             f"must be in [1, {MAX_SHORTLIST_FACTOR}]"),
+            ("kcenter_shortlist", 0 <= self.kcenter_shortlist <= MAX_SHORTLIST_FACTOR,
+             f"must be 0 (by the federation's size) or in [1, {MAX_SHORTLIST_FACTOR}]"),
+            ("large_federation", 1 <= self.large_federation <= 1_000_000, "must be in [1, 1000000]"),
             ("cold_start_shortlist", 0 <= self.cold_start_shortlist <= MAX_SHORTLIST_FACTOR,
-             f"must be 0 (= kcenter_shortlist) or in [1, {MAX_SHORTLIST_FACTOR}]"),
+             f"must be 0 (= the selection rounds' width) or in [1, {MAX_SHORTLIST_FACTOR}]"),
             ("kcenter_shortlist_share", 0.0 <= self.kcenter_shortlist_share <= 1.0, "must be in [0, 1]"),
             ("random_fraction", 0.0 <= self.random_fraction <= 1.0, "must be in [0, 1]"),
             ("top_k", 0 <= self.top_k <= 4096, "must be in [0, 4096]"),
@@ -251,11 +265,25 @@ class CampaignConfig:
             return self.cold_start_allocation
         return self.allocation
 
-    def shortlist_in(self, rnd: int) -> int:
-        """The k-center shortlist factor of campaign round ``rnd`` (``cold_start_shortlist``)."""
+    def shortlist_for(self, devices: int) -> int:
+        """The selection rounds' k-center shortlist factor in a federation of ``devices`` devices.
+
+        ``kcenter_shortlist`` when set; for 0, 4 below ``large_federation`` devices and 8
+        from there up. Every device offers up to a budget's worth of candidates, so the
+        offers grow with the devices and a fixed multiple of the budget becomes a thinner
+        top slice of the federated model's ranking; the wider shortlist keeps it looser.
+        The step and where it sits rest on the stored results at 10 to 50 devices
+        (``simulations/benchmarks/FINDINGS.md``).
+        """
+        if self.kcenter_shortlist:
+            return self.kcenter_shortlist
+        return LARGE_FEDERATION_SHORTLIST if devices >= self.large_federation else SMALL_FEDERATION_SHORTLIST
+
+    def shortlist_in(self, rnd: int, devices: int) -> int:
+        """The k-center shortlist factor of campaign round ``rnd`` in a federation of ``devices`` devices."""
         if rnd <= self.cold_start_rounds and self.cold_start_shortlist:
             return self.cold_start_shortlist
-        return self.kcenter_shortlist
+        return self.shortlist_for(devices)
 
     def waves_in_round(self, rnd: int) -> int:
         """Training waves (Flower FedAvg / FedAvgM rounds) in campaign round ``rnd``."""

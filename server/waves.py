@@ -151,13 +151,22 @@ class RoundWaves:
     def plan(self, rnd: int, summaries: Sequence[Summary], budget: int) -> Allocation:
         """Phase 3: spend the round's budget across devices."""
         rng = np.random.default_rng([self.cfg.seed, rnd])
+        shortlist = self.shortlist(rnd, summaries)
         alloc = plan_allocation(summaries, budget, self.cfg.allocation_in(rnd), self.cfg.random_fraction, rng,
                                 max_per_device=self.cfg.max_per_device, normal_share=self.cfg.normal_share,
-                                shortlist_factor=self.cfg.shortlist_in(rnd),
-                                shortlist_share=self.cfg.kcenter_shortlist_share)
-        logger.info("round %d: policy %s picked %d of budget %d on %d devices", rnd, alloc.policy,
-                    len(alloc.picks), alloc.budget, len(alloc.by_device()))
+                                shortlist_factor=shortlist, shortlist_share=self.cfg.kcenter_shortlist_share)
+        logger.info("round %d: policy %s picked %d of budget %d on %d devices (k-center shortlist x%d)", rnd,
+                    alloc.policy, len(alloc.picks), alloc.budget, len(alloc.by_device()), shortlist)
         return alloc
+
+    def shortlist(self, rnd: int, summaries: Sequence[Summary]) -> int:
+        """The round's k-center shortlist factor, for a federation of every device heard from so far.
+
+        Counting the devices ever heard from, not this round's summaries, keeps the width
+        steady when a device's pool runs dry or a device misses a round.
+        """
+        devices = len(set(self.node_of) | {s.device_id for s in summaries})
+        return self.cfg.shortlist_in(rnd, devices)
 
     def request_labels(self, rnd: int, allocation: Allocation,
                        rejected: list[str]) -> tuple[list[ReleasedSample], int]:
@@ -215,7 +224,8 @@ class RoundWaves:
         taken = {(p.device_id, p.candidate_id) for p in allocation.picks}
         rng = np.random.default_rng([self.cfg.seed, rnd, 1])
         live = [s for s in summaries if s.device_id in self.node_of and s.device_id not in self.dropped]
-        picks = get_policy(self.cfg.allocation_in(rnd)).allocate(live, refused, taken, rng)
+        picks = get_policy(self.cfg.allocation_in(rnd), shortlist_factor=self.shortlist(rnd, summaries),
+                           shortlist_share=self.cfg.kcenter_shortlist_share).allocate(live, refused, taken, rng)
         if not picks:
             return []
         extra = Allocation(policy=allocation.policy, budget=refused, picks=picks)

@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from fedsift.protocols import Summary
-from fedsift.server.allocation import DEFAULT_SHORTLIST_FACTOR, available_policies, get_policy, plan_allocation
+from fedsift.server.allocation import available_policies, get_policy, plan_allocation
+from fedsift.server.config import CampaignConfig
 from fedsift.server.errors import ConfigError
 from fedsift.server.waves import content_bytes
 
@@ -47,13 +48,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sketch-dim", type=int, default=32)
     parser.add_argument("--budget", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--kcenter-shortlist", type=int, default=DEFAULT_SHORTLIST_FACTOR,
-                        help="candidates per label the k-center policies consider (the campaign's kcenter_shortlist)")
+    parser.add_argument("--kcenter-shortlist", type=int, default=0,
+                        help="candidates per label the k-center policies consider (the campaign's kcenter_shortlist; "
+                             "0 = the campaign default for --devices devices)")
     parser.add_argument("--kcenter-shortlist-share", type=float, default=0.0,
                         help="least share of the offered candidates the k-center policies consider "
                              "(the campaign's kcenter_shortlist_share; 0 = off)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
+    if args.kcenter_shortlist == 0 and args.devices >= 1:
+        args.kcenter_shortlist = CampaignConfig().shortlist_for(args.devices)
     try:  # the k-center policy checks its settings: name a bad one before building 10,000 summaries
         get_policy("diversity", shortlist_factor=args.kcenter_shortlist, shortlist_share=args.kcenter_shortlist_share)
     except ConfigError as exc:

@@ -158,7 +158,8 @@ def fed_mechanism_allocation(data: Any, cfg: Any, parts: Sequence[np.ndarray], r
     rng = np.random.default_rng([cfg.seed, rnd])
     return plan_allocation(summaries, cfg.budget, cfg.allocation_in(rnd), cfg.random_fraction, rng,
                            max_per_device=cfg.max_per_device, normal_share=cfg.normal_share,
-                           shortlist_factor=cfg.shortlist_in(rnd), shortlist_share=cfg.kcenter_shortlist_share)
+                           shortlist_factor=cfg.shortlist_in(rnd, len(parts)),
+                           shortlist_share=cfg.kcenter_shortlist_share)
 
 
 def picked_rows(allocation: Any) -> np.ndarray:
@@ -247,8 +248,9 @@ def run_seed(dataset: str, clients: int, alpha: float, strategy: str, seed: int,
     parts = dirichlet_partition(data.y_train, clients, alpha, seed)
     # the mechanism replay: the federated campaign's selection settings, the central model
     mech_cfg = _campaign(dataset, strategy, seed)
-    for key in ("allocation", "kcenter_shortlist", "cold_start_shortlist", "kcenter_shortlist_share",
-                "random_fraction", "top_k", "sketch_dim", "num_bins", "max_per_device", "normal_share"):
+    for key in ("allocation", "kcenter_shortlist", "large_federation", "cold_start_shortlist",
+                "kcenter_shortlist_share", "random_fraction", "top_k", "sketch_dim", "num_bins", "max_per_device",
+                "normal_share"):
         setattr(mech_cfg, key, getattr(fed_cfg, key))
     mech_cfg.num_features, mech_cfg.num_classes = data.num_features, data.num_classes
     reseeded = replace(central_cfg, seed=seed + RESEED)

@@ -5,12 +5,14 @@ Usage::
     python -m fedsift.simulations.benchmarks.shortlist_table --json runs/bench/shortlist_table.json \
         --update simulations/benchmarks/FINDINGS.md
 
-The server's k-center policies keep ``kcenter_shortlist`` (4 by default) best-scored
-candidates per label requested. A wider shortlist (8) brings hybrid's federated selection
-inside the 2-point line at more devices, and costs ``auto`` elsewhere. FINDINGS measures
-this one setting at a time across many stops; this script pools every stored seed set
-run with the current defaults at each width and device count, and prints the issue's bars
-side by side, so the width decision can be read in one place:
+The server's k-center policies keep ``kcenter_shortlist`` best-scored candidates per label
+requested. It was a fixed 4; a wider shortlist (8) brings hybrid's federated selection inside
+the 2-point line from 30 devices up, and costs ``auto`` on digits and on small text
+federations. The default now follows the device count (4 below 30 devices, 8 from 30 up:
+``CampaignConfig.shortlist_for``). FINDINGS measures the two widths one setting at a time
+across many stops; this script pools every stored seed set run at each width and device count
+(with the other defaults), prints the issue's bars side by side, and heads each bar with the
+default's row, so the width decision can be read in one place:
 
 - the selection gap: hybrid on MNIST-1D, ``fedsel`` − central, both averaged over three
   initializations (``selection_gap --inits 3``), worst label count (line: −2 points);
@@ -40,10 +42,11 @@ WIDTHS = (4, 8)
 CLIENTS = (10, 25, 30, 35, 50)
 ALPHAS = (0.5, 0.1)
 
-#: Stored ``label_efficiency`` files with the current defaults, per (dataset, clients, width); width 8
-#: ran ``--set kcenter_shortlist=8``. Each cell pools its files (disjoint seeds, or the same seeds with other
-#: arms: a ``_fixed`` file adds the fixed arms to an earlier ``auto``-only run). Files run before a
-#: later fix (the ``_rerun``/``_v2`` files replace them) and other ``--set`` runs are left out.
+#: Stored ``label_efficiency`` files with the other defaults, per (dataset, clients, width): width 8
+#: ran ``--set kcenter_shortlist=8``, width 4 ran with no override while 4 was the fixed default. Each
+#: cell pools its files (disjoint seeds, or the same seeds with other arms: a ``_fixed`` file adds the
+#: fixed arms to an earlier ``auto``-only run). Files run before a later fix (the ``_rerun``/``_v2``
+#: files replace them) and other ``--set`` runs are left out.
 LABEL_EFFICIENCY: dict[tuple[str, int, int], tuple[str, ...]] = {
     ("mnist1d", 10, 4): ("le_mnist1d_c10_s140-149_rerun.json", "le_mnist1d_c10_s150-159.json",
                          "le_mnist1d_c10_s160-169.json"),
@@ -244,14 +247,27 @@ def _cell(figures: Sequence[Figure], line: float | None) -> str:
     return " / ".join(parts) + f" ({'/'.join(map(str, counts)) if len(set(counts)) > 1 else counts[0]})"
 
 
+def default_width(clients: int) -> int:
+    """The width the campaign default (``kcenter_shortlist`` 0) takes with ``clients`` devices."""
+    from fedsift.server import CampaignConfig
+
+    return CampaignConfig().shortlist_for(clients)
+
+
 def markdown(figures: Sequence[Figure]) -> str:
-    """The table: a row per bar and width, a column per device count; α 0.5 / α 0.1 in each cell."""
+    """The table: a row per bar and width, a column per device count; α 0.5 / α 0.1 in each cell.
+
+    Each bar's first row is the default's, the width it takes at each device count, in brackets.
+    """
     lines = ["| bar (line) | width | " + " | ".join(f"{c} clients" for c in CLIENTS) + " |",
              "|---|---|" + "---|" * len(CLIENTS)]
     for bar, label, line in BARS:
         clients, alpha = HEADLINE
         shown = (f"{label} (line −{-line:.0f})" if line is not None
                  else f"{label} (line {HEADLINE_SHARE:.0%} at {clients} clients, α {alpha})")
+        cells = [_cell([f for f in figures if (f.bar, f.width, f.clients) == (bar, default_width(c), c)], line)
+                 + f" [{default_width(c)}]" for c in CLIENTS]
+        lines.append(f"| {shown} | default | " + " | ".join(cells) + " |")
         for width in WIDTHS:
             cells = [_cell([f for f in figures if (f.bar, f.width, f.clients) == (bar, width, c)], line)
                      for c in CLIENTS]
@@ -261,6 +277,7 @@ def markdown(figures: Sequence[Figure]) -> str:
 
 def to_json(figures: Sequence[Figure]) -> dict[str, Any]:
     return {"bars": [{"bar": b, "label": label, "line": line} for b, label, line in BARS],
+            "default_width": {str(c): default_width(c) for c in CLIENTS},
             "figures": [asdict(f) for f in figures]}
 
 

@@ -128,6 +128,7 @@ def test_the_cold_start_rounds_can_keep_a_shortlist_of_their_own() -> None:
         waves = RoundWaves()
         waves.cfg = CampaignConfig(num_features=2, num_classes=2, cold_start_rounds=2, allocation="diversity",
                                    cold_start_allocation="diversity", random_fraction=0.0, **settings).validate()
+        waves.node_of = {}
         return [p.candidate_id for p in waves.plan(rnd, [a, b], 2).picks]
 
     # factor 1 keeps the near-duplicates a-0 and a-1; factor 2 reaches the far b-1
@@ -138,11 +139,68 @@ def test_the_cold_start_rounds_can_keep_a_shortlist_of_their_own() -> None:
     assert picked(1, kcenter_shortlist=1, cold_start_shortlist=2) == ["a-0", "b-1"]
     assert picked(3, kcenter_shortlist=1, cold_start_shortlist=2) == ["a-0", "a-1"]
     cfg = CampaignConfig(num_features=2, num_classes=2, kcenter_shortlist=8, cold_start_shortlist=4)
-    assert [cfg.shortlist_in(r) for r in (1, 2, 3)] == [4, 4, 8]
-    assert CampaignConfig(kcenter_shortlist=8).shortlist_in(1) == 8
+    assert [cfg.shortlist_in(r, 10) for r in (1, 2, 3)] == [4, 4, 8]
+    assert CampaignConfig(kcenter_shortlist=8).shortlist_in(1, 10) == 8
+    assert [CampaignConfig(cold_start_shortlist=4).shortlist_in(r, 50) for r in (1, 2, 3)] == [4, 4, 8]
     for bad in (-1, 65):
-        with pytest.raises(ConfigError, match="cold_start_shortlist' = .*: must be 0 \\(= kcenter_shortlist\\)"):
+        with pytest.raises(ConfigError, match="cold_start_shortlist' = .*: must be 0 \\(= the selection rounds'"):
             CampaignConfig(num_features=2, num_classes=2, cold_start_shortlist=bad).validate()
+
+
+def test_the_default_shortlist_widens_from_30_devices_heard_from() -> None:
+    """``kcenter_shortlist`` 0: 4 below ``large_federation`` devices, 8 from it; a set width is kept.
+
+    The server counts every device it has heard from, so a device whose pool ran dry (no
+    summary this round) does not narrow the shortlist again.
+    """
+    from fedsift.server import CampaignConfig
+    from fedsift.server.errors import ConfigError
+    from fedsift.server.waves import RoundWaves
+
+    cfg = CampaignConfig()
+    assert cfg.kcenter_shortlist == 0 and cfg.large_federation == 30
+    assert [cfg.shortlist_for(n) for n in (1, 10, 29, 30, 50, 10_000)] == [4, 4, 4, 8, 8, 8]
+    assert [CampaignConfig(kcenter_shortlist=4).shortlist_for(n) for n in (10, 50)] == [4, 4]
+    assert [CampaignConfig(kcenter_shortlist=8).shortlist_for(n) for n in (10, 50)] == [8, 8]
+    assert [CampaignConfig(large_federation=2).shortlist_for(n) for n in (1, 2)] == [4, 8]
+    for name, bad in (("kcenter_shortlist", -1), ("kcenter_shortlist", 65), ("large_federation", 0)):
+        with pytest.raises(ConfigError, match=f"{name}' = {bad}: must be"):
+            CampaignConfig(num_features=2, num_classes=2, **{name: bad}).validate()
+
+    a, b = _near_duplicates_and_a_far_one()
+    waves = RoundWaves()
+    # a federation of 2 counts as large here: 8 x 1 label reaches the far b-1; 4 x 1 stops at a-1
+    waves.cfg = CampaignConfig(num_features=2, num_classes=2, cold_start_rounds=0, allocation="diversity",
+                               random_fraction=0.0, large_federation=2).validate()
+    waves.node_of = {}
+    assert waves.shortlist(1, [a]) == 4
+    assert waves.shortlist(1, [a, b]) == 8
+    waves.node_of = {"a": 1, "b": 2}  # b was heard from in an earlier round
+    assert waves.shortlist(2, [a]) == 8
+    waves.node_of = {f"d{i}": i for i in range(40)}
+    waves.cfg.large_federation = 30
+    assert waves.shortlist(3, [a, b]) == 8
+
+
+def test_a_reallocation_keeps_the_campaigns_shortlist(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Refused items are re-spent with the round's own shortlist width, not the policy's default of 4."""
+    from fedsift.server import Allocation, CampaignConfig
+    from fedsift.server.waves import RoundWaves
+
+    a, b = _near_duplicates_and_a_far_one()
+
+    def respent(factor: int) -> list[str]:
+        waves = RoundWaves()
+        waves.cfg = CampaignConfig(num_features=2, num_classes=2, cold_start_rounds=0, allocation="diversity",
+                                   random_fraction=0.0, kcenter_shortlist=factor).validate()
+        waves.node_of, waves.dropped, waves.refusals = {"a": 1, "b": 2}, set(), []
+        monkeypatch.setattr(waves, "request_labels", lambda rnd, alloc, rejected: ([], 0))
+        allocation = Allocation(policy="diversity", budget=2, picks=[])
+        waves.reallocate(2, [a, b], allocation, 2, [])
+        return [p.candidate_id for p in allocation.picks]
+
+    assert respent(1) == ["a-0", "a-1"]
+    assert respent(2) == ["a-0", "b-1"]
 
 
 def test_a_shortlist_share_keeps_the_score_filter_as_loose_with_many_offers() -> None:

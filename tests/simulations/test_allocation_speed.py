@@ -22,9 +22,17 @@ def test_it_times_every_policy_on_small_inputs(capsys, tmp_path) -> None:
     rows = result["rows"]
     assert {r["policy"] for r in rows} == set(available_policies())
     assert all(r["picks"] == 20 and r["kcenter_shortlist_share"] == 0.5 for r in rows)
+    assert all(r["kcenter_shortlist"] == 8 for r in rows)  # the campaign default for 30 devices
 
 
-@pytest.mark.parametrize("args,named", [(["--kcenter-shortlist", "0"], "kcenter_shortlist"),
+def test_the_default_shortlist_follows_the_device_count(capsys) -> None:
+    """Without ``--kcenter-shortlist`` the width is the campaign's for that many devices: 4 below 30, 8 from 30."""
+    for devices, width in ((29, 4), (30, 8)):
+        allocation_speed.main(["--devices", str(devices), "--top-k", "2", "--budget", "4", "--repeat", "1"])
+        assert f"k-center shortlist x{width}," in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args,named", [(["--kcenter-shortlist", "-1"], "kcenter_shortlist"),
                                         (["--kcenter-shortlist-share", "1.5"], "kcenter_shortlist_share"),
                                         (["--kcenter-shortlist-share", "nan"], "kcenter_shortlist_share")])
 def test_a_bad_shortlist_setting_is_a_usage_error_that_names_it(capsys, args, named) -> None:

@@ -65,23 +65,25 @@ def _layers(onnx_model: bytes):  # type: ignore[no-untyped-def]
     return list(zip(arrays[0::2], arrays[1::2]))
 
 
-@pytest.mark.parametrize("strategy,shortlist,share,cold", [("hybrid", 4, 0.0, 0), ("badge", 4, 0.0, 0),
-                                                           ("hybrid", 16, 0.0, 0), ("hybrid", 4, 1.0, 0),
-                                                           ("hybrid", 4, 0.0, 1)])
+@pytest.mark.parametrize("strategy,shortlist,share,cold,large", [
+    ("hybrid", 4, 0.0, 0, 30), ("badge", 4, 0.0, 0, 30), ("hybrid", 16, 0.0, 0, 30), ("hybrid", 4, 1.0, 0, 30),
+    ("hybrid", 4, 0.0, 1, 30), ("hybrid", 0, 0.0, 0, 5)])
 def test_replayed_with_a_federated_runs_own_models_the_mechanism_picks_what_that_run_picked(digits, strategy,
                                                                                              shortlist, share,
-                                                                                             cold) -> None:
+                                                                                             cold, large) -> None:
     """The replay mirrors the devices (random stream, item ids) and the server, not just their kind.
 
     ``cold_start_shortlist`` changes the run's first (cold-start) batch only: the replayed
-    rounds after it then pick what the default shortlist picks from the same labels.
+    rounds after it then pick what the default shortlist picks from the same labels. With
+    ``kcenter_shortlist`` 0 and ``large_federation`` 5, the five devices count as a large
+    federation: both the Flower run and the replay take the wide shortlist (8).
     """
 
     from fedsift.simulations import SimulationConfig, dirichlet_partition, run_simulation
 
     cfg = _campaign("digits", strategy, 7)
     cfg.budget, cfg.rounds, cfg.kcenter_shortlist, cfg.kcenter_shortlist_share = 20, 3, shortlist, share
-    cfg.cold_start_shortlist = cold
+    cfg.cold_start_shortlist, cfg.large_federation = cold, large
     models: list[bytes] = []
     res = run_simulation(SimulationConfig(dataset="digits", clients=5, alpha=0.5, campaign=cfg), on_model=models.append)
     cfg.num_features, cfg.num_classes = digits.num_features, digits.num_classes
@@ -96,7 +98,8 @@ def test_replayed_with_a_federated_runs_own_models_the_mechanism_picks_what_that
         alloc = sg.fed_mechanism_allocation(digits, default, parts, rnd, before, [_layers(models[rnd - 1])])
         differs.append(sorted(sg.picked_rows(alloc).tolist()) != picked)
     # the replay follows the run's shortlist, which matters here
-    assert any(differs) == (shortlist != 4 or share > 0)
+    assert cfg.shortlist_for(5) == (8 if shortlist == 0 else shortlist)
+    assert any(differs) == (cfg.shortlist_for(5) != 4 or share > 0)
 
 
 def test_scoring_with_the_central_model_as_onnx_picks_what_central_hybrid_picks(digits) -> None:

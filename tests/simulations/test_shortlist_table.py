@@ -46,6 +46,19 @@ def test_the_digits_share_is_held_to_its_line_only_in_the_headline_cell() -> Non
     assert st._cell([share(0.81, 35, 0.5)], None) == "81% / not run (10)"
 
 
+def test_each_bar_is_headed_by_the_defaults_row_at_the_width_it_takes_there() -> None:
+    """4 below 30 devices, 8 from 30 up: the default's cell is that width's cell, marked with it."""
+    figures = [st.Figure("gap", width, clients, 0.5, -1.0 - width / 10 - clients / 1000, 0.2, 900, (1,), ("x",))
+               for width in st.WIDTHS for clients in st.CLIENTS]
+    rows = {line.split(" | ")[1]: line.split(" | ")[2:] for line in st.markdown(figures).splitlines()
+            if line.startswith("| MNIST-1D: hybrid's selection gap")}
+    assert list(rows) == ["default", "4", "8"]
+    assert [st.default_width(c) for c in st.CLIENTS] == [4, 4, 8, 8, 8]
+    for i, clients in enumerate(st.CLIENTS):
+        width = st.default_width(clients)
+        assert rows["default"][i].rstrip(" |") == rows[str(width)][i].rstrip(" |") + f" [{width}]"
+
+
 def test_the_table_lists_every_stored_run_of_the_current_defaults() -> None:
     """A new ten-seed set stored without a line in the script would silently stay out of the table."""
     listed = {name for names in st.LABEL_EFFICIENCY.values() for name in names}
@@ -68,7 +81,8 @@ def test_each_listed_label_efficiency_file_ran_its_cells_setting(key: tuple[str,
         assert settings, name
         for s in settings:
             assert (s["dataset"], s["clients"]) == (dataset, clients), name
-            # Files stored before ``--set`` existed carry no ``overrides``: they ran the defaults.
+            # No ``overrides`` (or files from before ``--set``): they ran the defaults of their day, when
+            # the width was a fixed 4; the default has followed the device count since (4 below 30 devices).
             assert s.get("overrides", {}) == ({} if width == 4 else {"kcenter_shortlist": width}), name
 
 
