@@ -72,7 +72,8 @@ LABEL_EFFICIENCY: dict[tuple[str, int, int], tuple[str, ...]] = {
                          "le_mnist1d_c50_s160-169.json", "le_mnist1d_c50_a05_s170-179.json",
                          "le_mnist1d_c50_a01_s170-179.json"),
     ("mnist1d", 50, 8): ("le_mnist1d_c50_s150-159_ks8.json", "le_mnist1d_c50_s160-169_ks8.json",
-                         "le_mnist1d_c50_a05_s170-179_ks8.json", "le_mnist1d_c50_a01_s170-179_ks8.json"),
+                         "le_mnist1d_c50_a05_s170-179_ks8.json", "le_mnist1d_c50_a01_s170-179_ks8.json",
+                         "le_mnist1d_c50_a05_s180-189_ks8.json", "le_mnist1d_c50_a01_s180-189_ks8.json"),
     ("rt-text", 10, 4): ("le_text_c10_s140-149_v2.json", "le_text_c10_s150-159.json", "le_text_c10_s160-169.json"),
     ("rt-text", 10, 8): ("le_text_c10_s140-149_ks8.json", "le_text_c10_s140-149_ks8_fixed.json",
                          "le_text_c10_s150-159_ks8.json", "le_text_c10_s160-169_ks8.json"),
@@ -94,7 +95,8 @@ LABEL_EFFICIENCY: dict[tuple[str, int, int], tuple[str, ...]] = {
                          "le_text_c50_a05_s170-179.json", "le_text_c50_a01_s170-179.json"),
     ("rt-text", 50, 8): ("le_text_c50_s150-159_ks8.json", "le_text_c50_s160-164_ks8.json",
                          "le_text_c50_s165-169_ks8.json", "le_text_c50_a05_s170-179_ks8.json",
-                         "le_text_c50_a01_s170-179_ks8.json"),
+                         "le_text_c50_a01_s170-179_ks8.json", "le_text_c50_a05_s180-189_ks8.json",
+                         "le_text_c50_a01_s180-189_ks8.json"),
     ("digits", 10, 4): ("le_digits_c10_s140-149_rerun.json", "le_digits_c10_s150-159.json",
                         "le_digits_c10_a05_s160-169.json", "le_digits_c10_a01_s160-169.json"),
     ("digits", 10, 8): ("le_digits_c10_a05_s140-149_ks8.json", "le_digits_c10_a05_s150-159_ks8.json",
@@ -124,7 +126,7 @@ SELECTION_GAP: dict[tuple[int, int], tuple[int, ...]] = {
     (25, 4): (150, 160, 170), (25, 8): (150, 160, 170),
     (30, 4): (150, 160, 170), (30, 8): (150, 160, 170),
     (35, 4): (150, 160, 170), (35, 8): (150, 160, 170),
-    (50, 4): (150, 160, 170), (50, 8): (150, 160, 170),
+    (50, 4): (150, 160, 170), (50, 8): (150, 160, 170, 180),
 }
 
 #: The digits headline bar: at 10 clients and α 0.5, ``auto`` needs at most half of random's labels.

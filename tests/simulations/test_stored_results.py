@@ -66,11 +66,17 @@ def test_each_stored_result_merges_and_reports(path: Path) -> None:
       "le_mnist1d_c50_a05_s170-179.json", "le_mnist1d_c50_a01_s170-179.json"), range(150, 180)),
     (("le_mnist1d_c50_s150-159_ks8.json", "le_mnist1d_c50_s160-169_ks8.json", "le_mnist1d_c50_a05_s170-179_ks8.json",
       "le_mnist1d_c50_a01_s170-179_ks8.json"), range(150, 180)),
+    (("le_mnist1d_c50_s150-159_ks8.json", "le_mnist1d_c50_s160-169_ks8.json", "le_mnist1d_c50_a05_s170-179_ks8.json",
+      "le_mnist1d_c50_a01_s170-179_ks8.json", "le_mnist1d_c50_a05_s180-189_ks8.json",
+      "le_mnist1d_c50_a01_s180-189_ks8.json"), range(150, 190)),
     (("le_text_c50_s150-154_v2.json", "le_text_c50_s155-159.json", "le_text_c50_s160-169.json"), range(150, 170)),
     (("le_text_c50_s150-154_v2.json", "le_text_c50_s155-159.json", "le_text_c50_s160-169.json",
       "le_text_c50_a05_s170-179.json", "le_text_c50_a01_s170-179.json"), range(150, 180)),
     (("le_text_c50_s150-159_ks8.json", "le_text_c50_s160-164_ks8.json", "le_text_c50_s165-169_ks8.json",
       "le_text_c50_a05_s170-179_ks8.json", "le_text_c50_a01_s170-179_ks8.json"), range(150, 180)),
+    (("le_text_c50_s150-159_ks8.json", "le_text_c50_s160-164_ks8.json", "le_text_c50_s165-169_ks8.json",
+      "le_text_c50_a05_s170-179_ks8.json", "le_text_c50_a01_s170-179_ks8.json", "le_text_c50_a05_s180-189_ks8.json",
+      "le_text_c50_a01_s180-189_ks8.json"), range(150, 190)),
     (("le_digits_c50_s150-154_rerun.json", "le_digits_c50_s155-159.json"), range(150, 160)),
     (("le_digits_c50_s150-154_ks8.json", "le_digits_c50_s155-159_ks8.json"), range(150, 160)),
     (("le_digits_c50_s150-154_rerun.json", "le_digits_c50_s155-159.json", "le_digits_c50_s160-169.json"),
@@ -145,6 +151,44 @@ def test_the_seed_sets_the_docs_pool_merge_into_one_report(names: tuple[str, ...
     for setting in merged["settings"]:
         assert sorted(setting["seeds"]) == list(seeds), setting["alpha"]
         assert setting["auto_paired"] and setting["overrides"] == _overrides_named_in(names[0])
+
+
+def test_from_30_devices_the_default_runs_what_the_stored_ks8_runs_ran() -> None:
+    """The ``_bysize`` file ran the default (``kcenter_shortlist`` 0) at 50 clients after it began to follow the
+    device count: every arm is the ``kcenter_shortlist=8`` run's on the same seed, so the ``_ks8`` files from 30
+    clients up stand for today's default (and the override-free ones there for today's ``kcenter_shortlist=4``).
+    """
+    import json
+
+    (new,) = json.loads((RESULTS / "le_mnist1d_c50_a01_s180-180_bysize.json").read_text(encoding="utf-8"))["settings"]
+    (wide,) = json.loads((RESULTS / "le_mnist1d_c50_a01_s180-189_ks8.json").read_text(encoding="utf-8"))["settings"]
+    assert new["overrides"] == {} and wide["overrides"] == {"kcenter_shortlist": 8}
+    assert (new["clients"], new["alpha"], new["seeds"]) == (wide["clients"], wide["alpha"], [180])
+    assert {"fed:auto", "fedsel:auto", "fed:random"} <= set(new["arms"])
+    at = wide["seeds"].index(180)
+    for arm, got in new["arms"].items():
+        assert got["curves"] == [wide["arms"][arm]["curves"][at]], arm
+
+
+@pytest.mark.parametrize("narrow, wide", [
+    ("le_text_c50_a01_s180-189_ks4.json", "le_text_c50_a01_s180-189_ks8.json"),
+    ("le_mnist1d_c50_a05_s180-189_ks4.json", "le_mnist1d_c50_a05_s180-189_ks8.json"),
+    ("le_mnist1d_c50_a01_s180-189_ks4.json", "le_mnist1d_c50_a01_s180-189_ks8.json"),
+])
+def test_the_held_out_seeds_compare_both_widths_on_the_same_random_runs(narrow: str, wide: str) -> None:
+    """On the held-out seeds FINDINGS reads 8 (the default there) against a fixed 4: same seeds, same random runs."""
+    import json
+
+    (n,) = json.loads((RESULTS / narrow).read_text(encoding="utf-8"))["settings"]
+    (w,) = json.loads((RESULTS / wide).read_text(encoding="utf-8"))["settings"]
+    assert n["overrides"] == _overrides_named_in(narrow) == {"kcenter_shortlist": 4}
+    assert w["overrides"] == _overrides_named_in(wide) == {"kcenter_shortlist": 8}
+    assert (n["dataset"], n["clients"], n["alpha"], n["seeds"]) == (w["dataset"], w["clients"], w["alpha"], w["seeds"])
+    assert set(n["seeds"]) == _seeds_named_in(narrow)
+    for arm in ("fed:random", "fedsel:random", "central:random"):
+        assert n["arms"][arm]["curves"] == w["arms"][arm]["curves"], arm
+    for arm in ("fed:auto", "fed:hybrid", "fed:badge", "fed:margin"):
+        assert n["arms"][arm]["curves"] != w["arms"][arm]["curves"], arm
 
 
 def test_the_auto2_file_is_its_parent_merged_with_the_auto_rerun() -> None:
@@ -268,6 +312,8 @@ def _seeds_named_in(name: str) -> set[int]:
      "selection_gap_mnist1d_c50", "s170-179_inits3.json"),
     (("le_mnist1d_c50_a05_s170-179_ks8.json", "le_mnist1d_c50_a01_s170-179_ks8.json"),
      "selection_gap_mnist1d_c50", "s170-179_ks8_inits3.json"),
+    (("le_mnist1d_c50_a05_s180-189_ks8.json", "le_mnist1d_c50_a01_s180-189_ks8.json"),
+     "selection_gap_mnist1d_c50", "s180-189_ks8_inits3.json"),
     ("le_mnist1d_c25_s150-159.json", "selection_gap_mnist1d_c25", "s150-159_inits3.json"),
     ("le_mnist1d_c25_s150-159_ks8.json", "selection_gap_mnist1d_c25", "s150-159_ks8_inits3.json"),
     (("le_mnist1d_c25_a05_s160-169.json", "le_mnist1d_c25_a01_s160-169.json"),
@@ -452,19 +498,24 @@ def test_a_cold_start_shortlist_of_4_keeps_the_defaults_first_batch(default_file
     assert any(first_differs), "the wider run's cold start equals the default's: this test shows nothing"
 
 
+#: ``selection_gap --inits 3`` runs with 8 (the default's width from 30 devices up) on seeds held out from
+#: choosing that step: no run of the old fixed 4 shares their seeds.
+HELD_OUT = {f"selection_gap_mnist1d_c50_{tag}_s180-189_ks8_inits3.json" for tag in ("a05", "a01")}
 #: ``selection_gap --inits 3`` runs with a wider ``kcenter_shortlist`` and the default run on the same seeds.
 WIDER = {p.name: p.name.replace(f"_{v}_inits3", "_inits3")
-         for v in ("ks8", "ks16", "ks8_cs4") for p in RESULTS.glob(f"selection_gap_*_{v}_inits3.json")}
+         for v in ("ks8", "ks16", "ks8_cs4") for p in RESULTS.glob(f"selection_gap_*_{v}_inits3.json")
+         if p.name not in HELD_OUT}
 
 
 def test_the_wider_shortlist_selection_gap_files_are_found() -> None:
     """Guards the parametrization below, which an empty glob would skip without a failure."""
     assert any("_ks8_" in name for name in WIDER) and any("_ks16_" in name for name in WIDER)
     assert any("_ks8_cs4_" in name for name in WIDER)
+    assert all((RESULTS / name).is_file() for name in HELD_OUT)
 
 
 @pytest.mark.parametrize("clients, variant, sets, first", [
-    (50, "", 3, 150), (50, "_ks8", 3, 150), (50, "_ks16", 3, 150), (35, "", 3, 150), (35, "_ks8", 3, 150),
+    (50, "", 3, 150), (50, "_ks8", 4, 150), (50, "_ks16", 3, 150), (35, "", 3, 150), (35, "_ks8", 3, 150),
     (25, "", 3, 150), (25, "_ks8", 3, 150), (30, "", 3, 150), (30, "_ks8", 3, 150), (10, "", 3, 140),
     (10, "_ks8", 3, 140),
 ])
@@ -511,6 +562,24 @@ def test_the_cold_start_kept_at_4_leaves_the_mechanism_replay_alone() -> None:
             for mine, base in zip(k["arms"][arm]["curves"], d["arms"][arm]["curves"], strict=True):
                 assert mine[:2] == base[:2], f"{kept} {arm}: the first batch is not the default run's"
             assert [c[2:] for c in k["arms"][arm]["curves"]] != [c[2:] for c in d["arms"][arm]["curves"]], arm
+
+
+@pytest.mark.parametrize("tag", ["a05", "a01"])
+def test_the_held_out_selection_gap_runs_of_both_widths_share_their_central_reference(tag: str) -> None:
+    """On the held-out seeds FINDINGS reads 8 against a fixed 4 through one central reference."""
+    import json
+
+    wide = f"selection_gap_mnist1d_c50_{tag}_s180-189_ks8_inits3.json"
+    narrow = wide.replace("_ks8_", "_ks4_")
+    assert wide in HELD_OUT
+    w, n = (json.loads((RESULTS / name).read_text(encoding="utf-8")) for name in (wide, narrow))
+    assert w["seeds"] == n["seeds"] == sorted(_seeds_named_in(wide))
+    assert (w["overrides"], n["overrides"]) == (_overrides_named_in(wide), _overrides_named_in(narrow))
+    assert n["overrides"] == {"kcenter_shortlist": 4}
+    for arm in ("central", "central@1000", "central@2000", "central-reseed"):
+        assert w["arms"][arm]["curves"] == n["arms"][arm]["curves"], arm
+    for arm in ("fed", "fedsel", "fed-mechanism"):
+        assert w["arms"][arm]["curves"] != n["arms"][arm]["curves"], arm
 
 
 @pytest.mark.parametrize("wide, default", sorted(WIDER.items()))
