@@ -56,7 +56,9 @@ def main(argv: list[str] | None = None) -> None:
                              "(the campaign's kcenter_shortlist_share; 0 = off)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
-    if args.kcenter_shortlist == 0 and args.devices >= 1:
+    if args.devices < 1:
+        parser.error(f"'--devices' = {args.devices}: must be at least 1")
+    if args.kcenter_shortlist == 0:
         args.kcenter_shortlist = CampaignConfig().shortlist_for(args.devices)
     try:  # the k-center policy checks its settings: name a bad one before building 10,000 summaries
         get_policy("diversity", shortlist_factor=args.kcenter_shortlist, shortlist_share=args.kcenter_shortlist_share)

@@ -34,10 +34,11 @@ def test_the_default_shortlist_follows_the_device_count(capsys) -> None:
 
 @pytest.mark.parametrize("args,named", [(["--kcenter-shortlist", "-1"], "kcenter_shortlist"),
                                         (["--kcenter-shortlist-share", "1.5"], "kcenter_shortlist_share"),
-                                        (["--kcenter-shortlist-share", "nan"], "kcenter_shortlist_share")])
-def test_a_bad_shortlist_setting_is_a_usage_error_that_names_it(capsys, args, named) -> None:
+                                        (["--kcenter-shortlist-share", "nan"], "kcenter_shortlist_share"),
+                                        (["--devices", "0"], "--devices")])
+def test_a_bad_setting_is_a_usage_error_that_names_it(capsys, args, named) -> None:
     with pytest.raises(SystemExit) as exc:
-        allocation_speed.main(["--devices", "3", *args])
+        allocation_speed.main(["--devices", "3", *args])  # a later --devices wins
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert f"'{named}'" in err and "Traceback" not in err
